@@ -3,15 +3,24 @@
 // Exit codes: 0 = every check passed, 1 = a check failed, 2 = bad input.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { replayCommand, runCommand } from "./sim/run-command.js";
+import { BadInputError } from "./sim/scenario-file.js";
 
-await yargs(hideBin(process.argv))
-  .scriptName("detcd-sim")
-  .strict()
-  .demandCommand(1, "name a command: run, check")
-  .recommendCommands()
-  .fail((message, error) => {
-    console.error(`detcd-sim: ${error?.message ?? message}`);
-    process.exit(2);
-  })
-  .help()
-  .parseAsync();
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName("detcd-sim")
+    .command(runCommand)
+    .command(replayCommand)
+    .strict()
+    .demandCommand(1, "name a command: run, replay")
+    .recommendCommands()
+    .fail((message, error) => {
+      throw error ?? new BadInputError(message);
+    })
+    .help()
+    .parseAsync();
+} catch (e) {
+  if (!(e instanceof BadInputError) && !(e instanceof Error && e.name === "YError")) throw e;
+  console.error(`detcd-sim: ${e.message}`);
+  process.exitCode = 2;
+}

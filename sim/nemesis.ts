@@ -1,0 +1,226 @@
+// The nemesis turns a scenario's fault list into events on the world: each occurrence starts at its
+// time (repeating with `every` plus jitter), resolves its targets at that moment (the leader then,
+// a random follower then), applies the fault, and undoes it after `for`. At faultsEndMs everything
+// is healed so the liveness window starts from a whole cluster. Random choices use the "faults" stream.
+import { unreachable } from "../src/lib/assert.js";
+import type { Prng } from "../src/lib/prng.js";
+import type { OneWayCut, SimNetwork } from "./net.js";
+import type { Fault, FaultAction, PartitionShape, Scenario, Target } from "./scenario.js";
+import { digestWords, hashString } from "./trace-hash.js";
+import type { World } from "./world.js";
+
+/** What the nemesis can do to a cluster; member names are "m1".."mN". */
+export interface NemesisCluster {
+  readonly names: readonly string[];
+  leaderName(): string | undefined;
+  isDown(name: string): boolean;
+  crash(name: string): void;
+  restart(name: string): void;
+  pause(name: string): void;
+  resume(name: string): void;
+  drift(name: string, rate: number): void;
+  readonly network: SimNetwork<unknown>;
+}
+
+/** One fault occurrence as it happened, for reports. */
+export interface FaultWindow {
+  readonly kind: FaultAction["kind"];
+  readonly description: string;
+  readonly startMs: number;
+  endMs: number | undefined;
+}
+
+export class Nemesis {
+  readonly windows: FaultWindow[] = [];
+  private readonly random: Prng;
+  private readonly undo = new Set<() => void>();
+
+  constructor(
+    private readonly world: World,
+    private readonly cluster: NemesisCluster,
+    private readonly scenario: Scenario,
+  ) {
+    this.random = world.stream("faults");
+  }
+
+  /** Schedules every fault of the scenario and the final heal. */
+  start(): void {
+    for (const fault of this.scenario.faults) this.scheduleOccurrence(fault, fault.atMs);
+    this.world.schedule(this.scenario.faultsEndMs, "nemesis", "heal-all", 0, () => this.healAll());
+  }
+
+  private scheduleOccurrence(fault: Fault, atMs: number): void {
+    const end = this.scenario.faultsEndMs;
+    if (atMs >= end || (fault.forMs !== undefined && atMs + fault.forMs > end)) return;
+    const kind = `fault:${fault.action.kind}`;
+    this.world.schedule(
+      atMs - this.world.nowMs,
+      "nemesis",
+      kind,
+      digestWords(hashString(kind), atMs),
+      () => {
+        this.begin(fault);
+        if (fault.everyMs !== undefined) {
+          const jitter = fault.jitterMs > 0 ? this.random.int(0, fault.jitterMs) : 0;
+          this.scheduleOccurrence(fault, this.world.nowMs + fault.everyMs + jitter);
+        }
+      },
+    );
+  }
+
+  private begin(fault: Fault): void {
+    const { description, revert } = this.apply(fault.action);
+    const window: FaultWindow = {
+      kind: fault.action.kind,
+      description,
+      startMs: this.world.nowMs,
+      endMs: undefined,
+    };
+    this.windows.push(window);
+    const finish = (): void => {
+      if (!this.undo.delete(finish)) return;
+      revert();
+      window.endMs = this.world.nowMs;
+    };
+    this.undo.add(finish);
+    const forMs = fault.action.kind === "crash" ? fault.action.restartAfterMs : fault.forMs;
+    if (forMs !== undefined)
+      this.world.schedule(forMs, "nemesis", `end:${fault.action.kind}`, 0, finish);
+  }
+
+  private healAll(): void {
+    for (const finish of [...this.undo]) finish();
+    const network = this.cluster.network;
+    network.heal();
+    network.unclogAll();
+    network.setAllLinks(this.scenario.network);
+  }
+
+  private apply(action: FaultAction): { description: string; revert: () => void } {
+    const c = this.cluster;
+    switch (action.kind) {
+      case "partition":
+        return this.partition(action.shape);
+      case "network": {
+        const net = c.network;
+        net.setAllLinks({ ...this.scenario.network, ...action.link });
+        return {
+          description: `network ${JSON.stringify(action.link)}`,
+          revert: () => net.setAllLinks(this.scenario.network),
+        };
+      }
+      case "clog": {
+        const names = this.resolve(action.target);
+        const links = names.flatMap((n) =>
+          c.names.filter((o) => o !== n).flatMap((o) => [[n, o] as const, [o, n] as const]),
+        );
+        for (const [a, b] of links) c.network.clog(a, b);
+        return {
+          description: `clog ${names.join(",")}`,
+          revert: () => links.forEach(([a, b]) => c.network.unclog(a, b)),
+        };
+      }
+      case "crash": {
+        const names = this.resolve(action.target).filter((n) => !c.isDown(n));
+        for (const n of names) c.crash(n);
+        return {
+          description: `crash ${names.join(",")}`,
+          revert: () => names.forEach((n) => c.restart(n)),
+        };
+      }
+      case "pause": {
+        const names = this.resolve(action.target);
+        for (const n of names) c.pause(n);
+        return {
+          description: `pause ${names.join(",")}`,
+          revert: () => names.forEach((n) => c.resume(n)),
+        };
+      }
+      case "clock-drift": {
+        const names = this.resolve(action.target);
+        for (const n of names) c.drift(n, action.rate);
+        return {
+          description: `clock-drift ${names.join(",")} x${action.rate}`,
+          revert: () => names.forEach((n) => c.drift(n, 1)),
+        };
+      }
+      default:
+        return unreachable(action, "fault");
+    }
+  }
+
+  private partition(shape: PartitionShape): { description: string; revert: () => void } {
+    const net = this.cluster.network;
+    const all = this.cluster.names;
+    let cuts: OneWayCut[];
+    let description: string;
+    switch (shape.type) {
+      case "random": {
+        const order = this.random.shuffle(all);
+        const at = this.random.int(1, Math.max(1, order.length - 1));
+        const groups = [order.slice(0, at), order.slice(at)];
+        cuts = net.split(groups);
+        description = `partition ${groups.map((g) => g.join(",")).join(" | ")}`;
+        break;
+      }
+      case "isolate": {
+        const isolated = this.resolve(shape.target);
+        const rest = all.filter((n) => !isolated.includes(n));
+        cuts = net.split([isolated, rest]);
+        description = `isolate ${isolated.join(",")}`;
+        break;
+      }
+      case "groups": {
+        const groups = shape.groups.map((g) => [...new Set(g.flatMap((t) => this.resolve(t)))]);
+        cuts = net.split(groups);
+        description = `partition ${groups.map((g) => g.join(",")).join(" | ")}`;
+        break;
+      }
+      case "one-way": {
+        const from = this.resolve(shape.from);
+        const to = this.resolve(shape.to).filter((n) => !from.includes(n));
+        cuts = from.flatMap((a) => to.map((b): OneWayCut => [a, b]));
+        for (const [a, b] of cuts) net.cutOneWay(a, b);
+        description = `cut ${from.join(",")} -> ${to.join(",")}`;
+        break;
+      }
+      case "bridge": {
+        const order = this.random.shuffle(all);
+        const [bridge, ...rest] = order as [string, ...string[]];
+        const half = Math.ceil(rest.length / 2);
+        const left = rest.slice(0, half);
+        const right = rest.slice(half);
+        cuts = net.bridge(left, right, bridge);
+        description = `bridge ${left.join(",")} <${bridge}> ${right.join(",")}`;
+        break;
+      }
+      default:
+        return unreachable(shape, "partition shape");
+    }
+    return { description, revert: () => net.restore(cuts) };
+  }
+
+  /** Resolves a target to member names at this moment. */
+  resolve(target: Target): string[] {
+    const all = this.cluster.names;
+    const leader = this.cluster.leaderName();
+    const followers = all.filter((n) => n !== leader);
+    switch (target) {
+      case "leader":
+        return [leader ?? this.random.pick(all)];
+      case "follower":
+      case "random-follower":
+        return [this.random.pick(followers.length > 0 ? followers : all)];
+      case "random":
+        return [this.random.pick(all)];
+      case "minority":
+        return this.random.shuffle(all).slice(0, Math.floor((all.length - 1) / 2));
+      case "majority":
+        return this.random.shuffle(all).slice(0, Math.floor(all.length / 2) + 1);
+      case "all":
+        return [...all];
+      default:
+        return [typeof target === "number" ? `m${target}` : target];
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// One run of a Raft-only scenario: build the cluster, start the workload, the nemesis and the
+// checks, run the world to the end, and summarize.
+import { RaftLivenessCheck } from "../check/raft-liveness.js";
+import { Nemesis, type NemesisCluster } from "../nemesis.js";
+import type { RunSummary } from "../run-summary.js";
+import type { Scenario } from "../scenario.js";
+import { wallNowMs } from "../wall-time.js";
+import { RaftProposalWorkload } from "../workload/raft-proposals.js";
+import { World } from "../world.js";
+import { RaftCluster } from "./raft-cluster.js";
+import type { RaftMember } from "./raft-member.js";
+
+function nemesisView(cluster: RaftCluster): NemesisCluster {
+  const get = (name: string): RaftMember => {
+    const m = cluster.member(name);
+    if (m === undefined) throw new Error(`no member ${name}`);
+    return m;
+  };
+  return {
+    names: cluster.names,
+    leaderName: () => cluster.leader()?.name,
+    isDown: (n) => get(n).host.state === "down",
+    crash: (n) => get(n).crash(),
+    restart: (n) => get(n).restart(),
+    pause: (n) => get(n).host.pause(),
+    resume: (n) => get(n).host.resume(),
+    drift: (n, rate) => get(n).host.drift(rate),
+    network: cluster.network as NemesisCluster["network"],
+  };
+}
+
+/** The phases of a run after `duration`: recover within W, probe, then drain with no new proposals. */
+function phases(s: Scenario): { probeEndMs: number; endMs: number } {
+  const settleMs = 2 * s.cluster.electionMs;
+  const probeEndMs = s.durationMs + (s.checks.livenessWithinMs ?? 0) + settleMs;
+  return { probeEndMs, endMs: probeEndMs + settleMs };
+}
+
+export function runRaftScenario(scenario: Scenario, seed: number): RunSummary {
+  const wallStart = wallNowMs();
+  const world = new World(seed);
+  const workload = new RaftProposalWorkload(world, scenario.workload.ratePerS);
+  const cluster = new RaftCluster(world, {
+    ...scenario.cluster,
+    link: scenario.network,
+    onApply: (member, entry) => workload.onApply(member, entry),
+  });
+  const { probeEndMs, endMs } = phases(scenario);
+  workload.start(cluster, probeEndMs);
+  const nemesis = new Nemesis(world, nemesisView(cluster), scenario);
+  nemesis.start();
+  const withinMs = scenario.checks.livenessWithinMs;
+  const liveness =
+    withinMs === undefined
+      ? undefined
+      : new RaftLivenessCheck(world, cluster, {
+          faultsEndMs: scenario.faultsEndMs,
+          withinMs,
+          probeEndMs,
+        });
+  liveness?.start();
+  world.runUntil({ untilMs: endMs });
+  liveness?.finish(workload.proposals);
+  const violations = cluster.violations;
+  return {
+    scenario: scenario.name,
+    seed,
+    traceHash: world.traceHash(),
+    events: world.eventsProcessed,
+    virtualMs: world.nowMs,
+    wallMs: Math.round(wallNowMs() - wallStart),
+    ops: workload.proposals.length,
+    violations: violations.count,
+    ok: violations.count === 0,
+    report: null,
+    details: {
+      violations: violations.all(),
+      faults: nemesis.windows,
+      committedOps: workload.proposals.filter((p) => p.committedAtMs !== undefined).length,
+      leaderElections: cluster.checker.leaderElections,
+      recoveryMs: liveness?.recoveryMs ?? null,
+      network: { ...cluster.network.stats },
+    },
+  };
+}
