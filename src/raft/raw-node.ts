@@ -1,0 +1,189 @@
+// RawNode: the application's handle on one Raft member (etcd raft's RawNode). It turns the
+// state machine's accumulated output into Ready batches and learns through advance() what the
+// application persisted, sent and applied.
+import { assert } from "../lib/assert.js";
+import { entrySizeBytes } from "./log.js";
+import { Raft, isLocalMessage, isResponseMessage, localMessage } from "./raft.js";
+import {
+  NONE,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type RaftConfig,
+  type Ready,
+  type SoftState,
+  type Status,
+} from "./types.js";
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function sameSoftState(a: SoftState, b: SoftState): boolean {
+  return a.lead === b.lead && a.raftState === b.raftState;
+}
+
+/**
+ * A synchronous, single-threaded Raft member.
+ * Contract: the caller drives it with tick/step/propose/... and, whenever hasReady() is true,
+ * takes ready(), performs it in the order documented on Ready (persist, then send, then apply)
+ * and calls advance() with that same Ready before the next ready(). Messages it sends to peers
+ * are delivered to their step() in any order, possibly duplicated or lost.
+ */
+export class RawNode {
+  private readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+
+  /** Starts (or restarts) a member from `config.storage`; the members come from its ConfState. */
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.prevSoftState = this.raft.softState();
+    this.prevHardState = this.raft.hardState();
+  }
+
+  /** Advances logical time: election timeouts and heartbeats are counted in ticks. */
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Starts an election now (a pre-election first when PreVote is on). */
+  campaign(): void {
+    this.raft.step(localMessage("MsgHup", this.raft.id));
+  }
+
+  /**
+   * Proposes `data` for the log. "dropped" (etcd's ErrProposalDropped) means it will certainly
+   * not be committed: no known leader, forwarding disabled, a leadership transfer in progress or
+   * the uncommitted-size limit reached. "ok" promises nothing: the caller learns the outcome only
+   * from the committed entries.
+   */
+  propose(data: Uint8Array): "ok" | "dropped" {
+    const entry: Entry = { term: 0, index: 0, type: "EntryNormal", data };
+    return this.raft.step(localMessage("MsgProp", this.raft.id, { entries: [entry] }));
+  }
+
+  /**
+   * Delivers a message from a peer. Local message types are ignored, and so are responses from
+   * ids that are not members. Messages addressed to another node are a caller bug.
+   */
+  step(m: Message): void {
+    assert(m.to === this.raft.id, () => `message for ${m.to} stepped into ${this.raft.id}`);
+    if (isLocalMessage(m.type)) return;
+    if (isResponseMessage(m.type) && !this.raft.trk.progress.has(m.from)) return;
+    this.raft.step(m);
+  }
+
+  /**
+   * Requests a linearizable read point. Its answer arrives later as a ReadState with the same
+   * `ctx` in Ready.readStates; none arrives if leadership is lost meanwhile (retry after a
+   * timeout). Contexts must be unique among outstanding requests.
+   */
+  readIndex(ctx: Uint8Array): void {
+    this.raft.step(localMessage("MsgReadIndex", this.raft.id, { context: ctx }));
+  }
+
+  /** Asks the leader (this node or, forwarded, the current one) to hand leadership to `to`. */
+  transferLeader(to: NodeId): void {
+    this.raft.step(localMessage("MsgTransferLeader", this.raft.id, { from: to }));
+  }
+
+  /** Whether ready() would return anything to do. */
+  hasReady(): boolean {
+    const r = this.raft;
+    return (
+      !sameSoftState(r.softState(), this.prevSoftState) ||
+      !sameHardState(r.hardState(), this.prevHardState) ||
+      r.raftLog.unstable.nextSnapshot() !== undefined ||
+      r.msgs.length > 0 ||
+      r.readStates.length > 0 ||
+      r.raftLog.hasNextUnstableEntries() ||
+      r.raftLog.hasNextCommittedEntries()
+    );
+  }
+
+  /** Takes the pending work as a Ready (see its contract); the next Ready holds only newer work. */
+  ready(): Ready {
+    const r = this.raft;
+    const softState = r.softState();
+    const hardState = r.hardState();
+    const entries = r.raftLog.nextUnstableEntries();
+    const snapshot = r.raftLog.unstable.nextSnapshot();
+    const committedEntries = r.raftLog.nextCommittedEntries();
+    const hardStateChanged = !sameHardState(hardState, this.prevHardState);
+    const rd: Ready = {
+      softState: sameSoftState(softState, this.prevSoftState) ? undefined : softState,
+      hardState: hardStateChanged ? hardState : undefined,
+      readStates: r.readStates,
+      entries,
+      snapshot,
+      committedEntries,
+      messages: r.msgs,
+      // A commit index change alone need not be synced: it can be recovered from a quorum.
+      mustSync:
+        entries.length > 0 ||
+        snapshot !== undefined ||
+        hardState.term !== this.prevHardState.term ||
+        hardState.vote !== this.prevHardState.vote,
+    };
+    r.msgs = [];
+    r.readStates = [];
+    this.prevSoftState = softState;
+    this.prevHardState = hardState;
+    r.raftLog.unstable.acceptInProgress();
+    const lastCommitted = committedEntries[committedEntries.length - 1];
+    if (lastCommitted !== undefined) r.raftLog.acceptApplying(lastCommitted.index);
+    return rd;
+  }
+
+  /**
+   * The application persisted rd.entries, rd.hardState and rd.snapshot, sent rd.messages and
+   * applied rd.snapshot and rd.committedEntries. A leader counts its own new entries toward the
+   * commit quorum only from here on.
+   */
+  advance(rd: Ready): void {
+    const r = this.raft;
+    if (rd.snapshot !== undefined) r.onPersistedSnapshot(rd.snapshot.metadata.index);
+    const lastEntry = rd.entries[rd.entries.length - 1];
+    if (lastEntry !== undefined) r.onPersistedEntries(lastEntry.index, lastEntry.term);
+    const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastCommitted !== undefined) {
+      let size = 0;
+      for (const e of rd.committedEntries) size += entrySizeBytes(e);
+      r.onApplied(lastCommitted.index, size);
+    }
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const progress = new Map<NodeId, { match: number; next: number; state: string }>();
+    if (r.state === "StateLeader") {
+      for (const id of r.trk.ids) {
+        const pr = r.trk.progress.get(id);
+        if (pr !== undefined) progress.set(id, { match: pr.match, next: pr.next, state: pr.state });
+      }
+    }
+    return {
+      id: r.id,
+      hardState: r.hardState(),
+      softState: r.softState(),
+      applied: r.raftLog.applied,
+      lastIndex: r.raftLog.lastIndex(),
+      leadTransferee: r.leadTransferee,
+      progress,
+    };
+  }
+
+  /** The transport failed to reach `id`: the leader stops pipelining to it until it answers. */
+  reportUnreachable(id: NodeId): void {
+    if (id === NONE) return;
+    this.raft.step(localMessage("MsgUnreachable", this.raft.id, { from: id }));
+  }
+
+  /** The outcome of sending a MsgSnap to `id` (the transport reports it; raft cannot see it). */
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    if (id === NONE) return;
+    this.raft.step(localMessage("MsgSnapStatus", this.raft.id, { from: id, reject: !ok }));
+  }
+}
