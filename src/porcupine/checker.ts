@@ -175,13 +175,14 @@ function unlift(list: EntryList, call: number): void {
 }
 
 /**
- * The memo of visited (linearized set, state) pairs. Entry i owns words [i*W, (i+1)*W) of `bits`,
- * its state, and the index of the next entry in its hash bucket (-1 ends a bucket).
+ * The memo of visited (linearized set, state) pairs: an open-addressing hash table of entry
+ * numbers (faster than a Map for this hot path). Entry i owns words [i*W, (i+1)*W) of `bits`, its
+ * state and its 32-bit key; slot value 0 is empty, otherwise it holds entry + 1.
  */
 class Cache<S> {
-  private readonly buckets = new Map<number, number>();
+  private slots = new Int32Array(1 << 12);
+  private keys = new Int32Array(1 << 10);
   private bits: Uint32Array;
-  private chain: Int32Array;
   private readonly states: S[] = [];
   size = 0;
 
@@ -189,27 +190,43 @@ class Cache<S> {
     private readonly words: number,
     private readonly equal: (a: S, b: S) => boolean,
   ) {
-    this.bits = new Uint32Array(words * 1024);
-    this.chain = new Int32Array(1024);
+    this.bits = new Uint32Array(words << 10);
   }
 
   /** True if an equal (bitset, state) pair is stored under `key`. */
   has(key: number, current: Uint32Array, state: S): boolean {
-    let entry = this.buckets.get(key) ?? -1;
-    while (entry >= 0) {
-      if (this.sameBits(entry, current) && this.equal(this.states[entry] as S, state)) return true;
-      entry = this.chain[entry] as number;
+    const mask = this.slots.length - 1;
+    for (let i = key & mask; ; i = (i + 1) & mask) {
+      const slot = this.slots[i] as number;
+      if (slot === 0) return false;
+      const entry = slot - 1;
+      if (
+        this.keys[entry] === key &&
+        this.sameBits(entry, current) &&
+        this.equal(this.states[entry] as S, state)
+      ) {
+        return true;
+      }
     }
-    return false;
   }
 
   add(key: number, current: Uint32Array, state: S): void {
     const entry = this.size++;
-    if (entry >= this.chain.length) this.grow();
-    this.bits.set(current, entry * this.words);
+    if (entry >= this.keys.length) this.growEntries();
+    // Keep the table at most half full so probe runs stay short.
+    if (this.size * 2 > this.slots.length) this.growSlots();
+    const base = entry * this.words;
+    for (let w = 0; w < this.words; w++) this.bits[base + w] = current[w] as number;
     this.states.push(state);
-    this.chain[entry] = this.buckets.get(key) ?? -1;
-    this.buckets.set(key, entry);
+    this.keys[entry] = key;
+    this.place(key, entry);
+  }
+
+  private place(key: number, entry: number): void {
+    const mask = this.slots.length - 1;
+    let i = key & mask;
+    while (this.slots[i] !== 0) i = (i + 1) & mask;
+    this.slots[i] = entry + 1;
   }
 
   private sameBits(entry: number, current: Uint32Array): boolean {
@@ -220,13 +237,19 @@ class Cache<S> {
     return true;
   }
 
-  private grow(): void {
-    const chain = new Int32Array(this.chain.length * 2);
-    chain.set(this.chain);
-    this.chain = chain;
+  private growEntries(): void {
+    const keys = new Int32Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
     const bits = new Uint32Array(this.bits.length * 2);
     bits.set(this.bits);
     this.bits = bits;
+  }
+
+  private growSlots(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    for (let entry = 0; entry < this.size - 1; entry++)
+      this.place(this.keys[entry] as number, entry);
   }
 }
 

@@ -1,6 +1,6 @@
 // A key-value store with get, put and append (the model of the Porcupine kv logs). A missing key
 // reads as "". Keys are independent, so `kvModel` splits the history per key and each partition
-// holds a single string; `kvModelUnpartitioned` checks the whole history with a map as its state
+// holds a single string; `makeKvStoreModel()` checks the whole history with the store as its state
 // (slower: it exists to measure the search without P-compositionality).
 import { hashString, mix32 } from "../hash.js";
 import type { Model, Operation, StepResult } from "../types.js";
@@ -77,58 +77,82 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   describeState: (state) => JSON.stringify(state),
 };
 
-/** Whole-store state: each key's value with its string hash; `hash` is the sum over keys. */
+/**
+ * Whole-store state: values and their string hashes indexed by a key number, and `hash`, the sum
+ * of the per-key hashes. Key numbers come from the model's own table (first use gets the next
+ * number); arrays copy much faster than maps, and that copy is the cost of every write here.
+ * A missing key and "" are both stored as "" with hash 0, so equal stores are equal arrays.
+ */
 export interface KvStoreState {
-  readonly values: ReadonlyMap<string, { readonly value: string; readonly hash: number }>;
+  readonly values: readonly string[];
+  readonly valueHashes: readonly number[];
   readonly hash: number;
 }
 
-function entryHash(key: string, valueHash: number): number {
-  return mix32((hashString(key) * 31 + valueHash) | 0);
+function entryHash(keyIndex: number, valueHash: number): number {
+  return mix32((Math.imul(keyIndex + 1, 0x9e3779b1) + valueHash) | 0);
 }
 
-function stepStore(
-  state: KvStoreState,
-  input: KvInput,
-  output: KvOutput | undefined,
-): StepResult<KvStoreState> {
-  const old = state.values.get(input.key);
-  const value = old?.value ?? "";
-  if (!legalOutput(value, input, output)) return ILLEGAL;
-  const next = written(value, input);
-  if (next === undefined) return { ok: true, state };
-  // Append continues the old value's hash instead of rehashing the whole string.
-  const oldHash = old?.hash ?? hashString("");
-  const valueHash = input.kind === "append" ? hashString(input.value, oldHash) : hashString(next);
-  const values = new Map(state.values);
-  // "" is stored as a missing key, so equal stores have equal maps and equal hashes.
-  if (next === "") values.delete(input.key);
-  else values.set(input.key, { value: next, hash: valueHash });
-  const removed = old === undefined ? 0 : entryHash(input.key, old.hash);
-  const added = next === "" ? 0 : entryHash(input.key, valueHash);
-  const hash = (state.hash - removed + added) | 0;
-  return { ok: true, state: { values, hash } };
+/** Whole-store model without partitioning (for measuring the search without P-compositionality). */
+export function makeKvStoreModel(): Model<KvStoreState, KvInput, KvOutput> {
+  const keyIndex = new Map<string, number>();
+  const indexOf = (key: string): number => {
+    let i = keyIndex.get(key);
+    if (i === undefined) keyIndex.set(key, (i = keyIndex.size));
+    return i;
+  };
+  const step = (
+    state: KvStoreState,
+    input: KvInput,
+    output: KvOutput | undefined,
+  ): StepResult<KvStoreState> => {
+    const k = indexOf(input.key);
+    const value = state.values[k] ?? "";
+    if (!legalOutput(value, input, output)) return ILLEGAL;
+    const next = written(value, input);
+    if (next === undefined) return { ok: true, state };
+    const oldHash = state.valueHashes[k] ?? 0;
+    // Append continues the old value's hash instead of rehashing the whole string.
+    const valueHash =
+      next === ""
+        ? 0
+        : hashString(
+            input.kind === "append" ? input.value : next,
+            input.kind === "append" && value !== "" ? oldHash : undefined,
+          );
+    const values = state.values.slice();
+    const valueHashes = state.valueHashes.slice();
+    for (let i = values.length; i < k; i++) {
+      values.push("");
+      valueHashes.push(0);
+    }
+    values[k] = next;
+    valueHashes[k] = valueHash;
+    const removed = value === "" ? 0 : entryHash(k, oldHash);
+    const added = next === "" ? 0 : entryHash(k, valueHash);
+    return { ok: true, state: { values, valueHashes, hash: (state.hash - removed + added) | 0 } };
+  };
+  return {
+    init: () => ({ values: [], valueHashes: [], hash: 0 }),
+    step,
+    hash: (state) => state.hash,
+    equal: sameStore,
+    describeOperation,
+    describeState: (state) =>
+      [...keyIndex.entries()]
+        .filter(([, i]) => (state.values[i] ?? "") !== "")
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, i]) => `${JSON.stringify(key)}: ${JSON.stringify(state.values[i])}`)
+        .join("\n"),
+  };
 }
 
 function sameStore(a: KvStoreState, b: KvStoreState): boolean {
   if (a === b) return true;
-  if (a.hash !== b.hash || a.values.size !== b.values.size) return false;
-  for (const [key, entry] of a.values) {
-    if (b.values.get(key)?.value !== entry.value) return false;
+  if (a.hash !== b.hash) return false;
+  const n = Math.max(a.values.length, b.values.length);
+  for (let i = 0; i < n; i++) {
+    if ((a.values[i] ?? "") !== (b.values[i] ?? "")) return false;
   }
   return true;
 }
-
-/** Whole-store model without partitioning (for measuring the unpartitioned search). */
-export const kvModelUnpartitioned: Model<KvStoreState, KvInput, KvOutput> = {
-  init: () => ({ values: new Map(), hash: 0 }),
-  step: stepStore,
-  hash: (state) => state.hash,
-  equal: sameStore,
-  describeOperation,
-  describeState: (state) =>
-    [...state.values.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, v]) => `${JSON.stringify(key)}: ${JSON.stringify(v.value)}`)
-      .join("\n"),
-};
