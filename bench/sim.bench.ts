@@ -1,0 +1,38 @@
+// Simulator speed: virtual seconds per wall second and events per wall second.
+// sim.idle: 3 members, heartbeats only, 1 virtual hour (target >= 2000x real time).
+// sim.raft-load: 3 members, 200 proposals/s, 10 virtual minutes (target >= 200x).
+import { runRaftScenario } from "../sim/raft/run-raft.js";
+import { parseScenario } from "../sim/scenario.js";
+import { emit } from "./emit.js";
+
+function scenario(name: string, duration: string, ratePerS: number) {
+  const text = `
+name: ${name}
+cluster: { members: 3, heartbeat-ms: 100, election-ms: 1000 }
+duration: ${duration}
+network: { latency-ms: 1, jitter-ms: 2 }
+workload: { profile: raft-proposals, rate-per-s: ${ratePerS} }
+checks: [raft-safety]
+`;
+  const parsed = parseScenario(text, name);
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  return parsed.value;
+}
+
+function measure(bench: string, duration: string, ratePerS: number): void {
+  const s = runRaftScenario(scenario(bench.replace(".", "-"), duration, ratePerS), 1);
+  if (!s.ok) throw new Error(`${bench}: ${s.violations} violations`);
+  emit(bench, {
+    virtualS: s.virtualMs / 1000,
+    wallS: s.wallMs / 1000,
+    virtualPerWall: Math.round(s.virtualMs / s.wallMs),
+    eventsPerWallS: Math.round(s.events / (s.wallMs / 1000)),
+    events: s.events,
+    ops: s.ops,
+  });
+}
+
+export default function run(): void {
+  measure("sim.idle", "1h", 0);
+  measure("sim.raft-load", "10m", 200);
+}
