@@ -3,6 +3,7 @@
 // Exit codes: 0 = every check passed, 1 = a check failed, 2 = bad input.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { checkCommand } from "./sim/check-command.js";
 import { replayCommand, runCommand } from "./sim/run-command.js";
 import { BadInputError } from "./sim/scenario-file.js";
 
@@ -11,8 +12,9 @@ try {
     .scriptName("detcd-sim")
     .command(runCommand)
     .command(replayCommand)
+    .command(checkCommand)
     .strict()
-    .demandCommand(1, "name a command: run, replay")
+    .demandCommand(1, "name a command: run, replay, check")
     .recommendCommands()
     .fail((message, error) => {
       throw error ?? new BadInputError(message);

@@ -1,6 +1,7 @@
 // Public entry point of the linearizability checker (a self-contained module).
 export type * from "./types.js";
 export { check, deterministicModel, DEFAULT_MAX_CACHE_ENTRIES } from "./checker.js";
+export { visualize, replayLinearization, type VisualizeOptions } from "./visualize.js";
 export { eventsToOperations, operationsToEvents, timeOrder, type TimePoint } from "./history.js";
 export { powersetModel, type StateSet } from "./nondeterministic.js";
 
