@@ -9,7 +9,7 @@ export interface RunSummary {
   readonly events: number;
   readonly virtualMs: number;
   readonly wallMs: number;
-  /** Client operations issued (for the Raft-only workload: proposals). */
+  /** Client operations issued (for the Raft-only workload: proposals and ReadIndex requests). */
   readonly ops: number;
   readonly violations: number;
   readonly ok: boolean;
@@ -17,7 +17,10 @@ export interface RunSummary {
   readonly details: {
     readonly violations: readonly Violation[];
     readonly faults: readonly FaultWindow[];
+    /** Proposals committed. */
     readonly committedOps: number;
+    /** ReadIndex requests answered. */
+    readonly answeredReads: number;
     readonly leaderElections: number;
     readonly recoveryMs: number | null;
     readonly network: Readonly<Record<string, number>>;

@@ -140,6 +140,7 @@ export const scenarioSchema = z
     workload: z.strictObject({
       profile: z.enum(["raft-proposals"]),
       "rate-per-s": z.number().min(0),
+      "read-ratio": probability.default(0.2),
     }),
     faults: z.array(faultSchema).default([]),
     checks: z.array(checkSchema).min(1),

@@ -51,7 +51,11 @@ export interface Scenario {
   };
   readonly durationMs: number;
   readonly network: LinkFaults;
-  readonly workload: { readonly profile: "raft-proposals"; readonly ratePerS: number };
+  readonly workload: {
+    readonly profile: "raft-proposals";
+    readonly ratePerS: number;
+    readonly readRatio: number;
+  };
   readonly faults: readonly Fault[];
   readonly checks: { readonly raftSafety: boolean; readonly livenessWithinMs: number | undefined };
   /**
@@ -216,7 +220,11 @@ function toScenario(s: ScenarioFile): Scenario {
       reorder: n.reorder,
       reorderDelayMs: n["reorder-ms"],
     },
-    workload: { profile: s.workload.profile, ratePerS: s.workload["rate-per-s"] },
+    workload: {
+      profile: s.workload.profile,
+      ratePerS: s.workload["rate-per-s"],
+      readRatio: s.workload["read-ratio"],
+    },
     faults: s.faults.map((f) => ({
       atMs: f.at,
       forMs: f.for,

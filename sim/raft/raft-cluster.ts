@@ -16,6 +16,7 @@ export interface RaftClusterOptions {
   readonly checkQuorum: boolean;
   readonly link: LinkFaults;
   readonly onApply: RaftMemberOptions["onApply"];
+  readonly onReadState: RaftMemberOptions["onReadState"];
 }
 
 function messageDigest(m: Message): number {
@@ -63,6 +64,7 @@ export class RaftCluster {
           checkQuorum: options.checkQuorum,
           checker: this.checker,
           onApply: options.onApply,
+          onReadState: options.onReadState,
         }),
     );
   }

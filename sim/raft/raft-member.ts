@@ -4,7 +4,15 @@
 import { assert } from "../../src/lib/assert.js";
 import type { Prng } from "../../src/lib/prng.js";
 import { MemoryStorage, RawNode } from "../../src/raft/index.js";
-import type { ConfState, Entry, Message, NodeId, Ready, StateType } from "../../src/raft/types.js";
+import type {
+  ConfState,
+  Entry,
+  Message,
+  NodeId,
+  Ready,
+  ReadState,
+  StateType,
+} from "../../src/raft/types.js";
 import type { RaftSafetyChecker } from "../check/raft-safety.js";
 import type { SimNetwork } from "../net.js";
 import type { SimHost } from "../sim-host.js";
@@ -22,6 +30,8 @@ export interface RaftMemberOptions {
   readonly checker: RaftSafetyChecker;
   /** Called for each applied entry that carries data (not the leader's empty entry). */
   readonly onApply: (member: RaftMember, entry: Entry) => void;
+  /** Called when a ReadIndex request made at this member is answered. */
+  readonly onReadState: (member: RaftMember, state: ReadState) => void;
 }
 
 export function memberName(id: NodeId): string {
@@ -79,6 +89,13 @@ export class RaftMember {
     return result;
   }
 
+  /** Asks for a linearizable read point; the answer comes through onReadState, or never. */
+  readIndex(ctx: Uint8Array): void {
+    if (this.host.state !== "up") return;
+    this.node.readIndex(ctx);
+    this.drain();
+  }
+
   crash(): void {
     this.host.crash();
     this.roleNow = "StateFollower";
@@ -130,6 +147,7 @@ export class RaftMember {
         this.o.network.send(this.name, memberName(m.to), m);
       }
       for (const e of rd.committedEntries) this.apply(e);
+      for (const rs of rd.readStates) this.o.onReadState(this, rs);
       this.node.advance(rd);
     }
   }

@@ -39,11 +39,16 @@ function phases(s: Scenario): { probeEndMs: number; endMs: number } {
 export function runRaftScenario(scenario: Scenario, seed: number): RunSummary {
   const wallStart = wallNowMs();
   const world = new World(seed);
-  const workload = new RaftProposalWorkload(world, scenario.workload.ratePerS);
+  const workload = new RaftProposalWorkload(
+    world,
+    scenario.workload.ratePerS,
+    scenario.workload.readRatio,
+  );
   const cluster = new RaftCluster(world, {
     ...scenario.cluster,
     link: scenario.network,
     onApply: (member, entry) => workload.onApply(member, entry),
+    onReadState: (member, state) => workload.onReadState(member, state),
   });
   const { probeEndMs, endMs } = phases(scenario);
   workload.start(cluster, probeEndMs);
@@ -69,7 +74,7 @@ export function runRaftScenario(scenario: Scenario, seed: number): RunSummary {
     events: world.eventsProcessed,
     virtualMs: world.nowMs,
     wallMs: Math.round(wallNowMs() - wallStart),
-    ops: workload.proposals.length,
+    ops: workload.proposals.length + workload.reads.length,
     violations: violations.count,
     ok: violations.count === 0,
     report: null,
@@ -77,6 +82,7 @@ export function runRaftScenario(scenario: Scenario, seed: number): RunSummary {
       violations: violations.all(),
       faults: nemesis.windows,
       committedOps: workload.proposals.filter((p) => p.committedAtMs !== undefined).length,
+      answeredReads: workload.reads.filter((r) => r.answeredIndex !== undefined).length,
       leaderElections: cluster.checker.leaderElections,
       recoveryMs: liveness?.recoveryMs ?? null,
       network: { ...cluster.network.stats },

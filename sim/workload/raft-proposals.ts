@@ -1,8 +1,10 @@
-// The Raft-only workload: proposals of unique 8-byte values at a Poisson rate, offered to the member
-// the client believes leads (or a random member when none is known), like a client that follows
-// the leader. Every proposal and its fate are recorded.
+// The Raft-only workload: operations at a Poisson rate, offered to the member the client believes
+// leads (or a random member when none is known), like a client that follows the leader. Most are
+// proposals of unique 8-byte values; a share (`readRatio`) are ReadIndex requests, checked online:
+// the read point a member returns must include every entry committed anywhere before the request
+// was made, or a read served at it would be stale. Every operation and its fate are recorded.
 import type { Prng } from "../../src/lib/prng.js";
-import type { Entry } from "../../src/raft/types.js";
+import type { Entry, ReadState } from "../../src/raft/types.js";
 import type { RaftCluster } from "../raft/raft-cluster.js";
 import type { RaftMember } from "../raft/raft-member.js";
 import type { World } from "../world.js";
@@ -18,25 +20,36 @@ export interface Proposal {
   index: number | undefined;
 }
 
-function encode(id: number): Uint8Array {
+export interface ReadRequest {
+  readonly id: number;
+  readonly requestedAtMs: number;
+  readonly member: string;
+  /** The highest index any member knew committed when the read was requested. */
+  readonly committedAtRequest: number;
+  answeredIndex: number | undefined;
+}
+
+export function encodeOpId(id: number): Uint8Array {
   const bytes = new Uint8Array(8);
   new DataView(bytes.buffer).setFloat64(0, id);
   return bytes;
 }
 
-function decode(data: Uint8Array): number | undefined {
+export function decodeOpId(data: Uint8Array): number | undefined {
   if (data.length !== 8) return undefined;
   return new DataView(data.buffer, data.byteOffset, 8).getFloat64(0);
 }
 
 export class RaftProposalWorkload {
   readonly proposals: Proposal[] = [];
+  readonly reads: ReadRequest[] = [];
   private readonly random: Prng;
   private cluster: RaftCluster | undefined;
 
   constructor(
     private readonly world: World,
     private readonly ratePerS: number,
+    private readonly readRatio: number,
   ) {
     this.random = world.stream("workload");
   }
@@ -49,29 +62,63 @@ export class RaftProposalWorkload {
 
   /** Hook for the cluster: an entry was applied by a member. */
   onApply(_member: RaftMember, entry: Entry): void {
-    const id = decode(entry.data);
+    const id = decodeOpId(entry.data);
     const p = id === undefined ? undefined : this.proposals[id];
     if (p === undefined || p.committedAtMs !== undefined) return;
     p.committedAtMs = this.world.nowMs;
     p.index = entry.index;
   }
 
+  /** Hook for the cluster: a ReadIndex request was answered at `member`. */
+  onReadState(member: RaftMember, state: ReadState): void {
+    const id = decodeOpId(state.requestCtx);
+    const read = id === undefined ? undefined : this.reads[id];
+    if (read === undefined || read.answeredIndex !== undefined) return;
+    read.answeredIndex = state.index;
+    if (state.index < read.committedAtRequest) {
+      const cluster = this.cluster as RaftCluster;
+      cluster.violations.add({
+        check: "read-index",
+        atMs: this.world.nowMs,
+        member: member.name,
+        message: `read ${id} got read index ${state.index}, but ${read.committedAtRequest} was committed before it was requested (stale read)`,
+      });
+    }
+  }
+
   private scheduleNext(stopMs: number): void {
     const meanMs = 1000 / this.ratePerS;
     const delay = Math.max(1, Math.round(this.random.exponential(meanMs)));
     if (this.world.nowMs + delay >= stopMs) return;
-    this.world.schedule(delay, "client", "propose", this.proposals.length, () => {
-      this.proposeOne();
+    this.world.schedule(delay, "client", "op", this.proposals.length + this.reads.length, () => {
+      if (this.readRatio > 0 && this.random.chance(this.readRatio)) this.readOne();
+      else this.proposeOne();
       this.scheduleNext(stopMs);
     });
   }
 
-  private proposeOne(): void {
+  private target(): RaftMember {
     const cluster = this.cluster as RaftCluster;
-    const leader = cluster.leader();
-    const target = leader ?? this.random.pick(cluster.members);
+    return cluster.leader() ?? this.random.pick(cluster.members);
+  }
+
+  private readOne(): void {
+    const target = this.target();
+    const id = this.reads.length;
+    this.reads.push({
+      id,
+      requestedAtMs: this.world.nowMs,
+      member: target.name,
+      committedAtRequest: (this.cluster as RaftCluster).checker.committedIndex,
+      answeredIndex: undefined,
+    });
+    target.readIndex(encodeOpId(id));
+  }
+
+  private proposeOne(): void {
+    const target = this.target();
     const id = this.proposals.length;
-    const accepted = target.propose(encode(id)) === "ok";
+    const accepted = target.propose(encodeOpId(id)) === "ok";
     const atLeader = target.role === "StateLeader";
     this.proposals.push({
       id,

@@ -3,6 +3,11 @@
 // liveness checked once the faults end.
 import { describe, expect, it } from "vitest";
 import { runRaftScenario } from "../../sim/raft/run-raft.js";
+import { CALM_LINK } from "../../sim/net.js";
+import { RaftCluster } from "../../sim/raft/raft-cluster.js";
+import type { RaftMember } from "../../sim/raft/raft-member.js";
+import { encodeOpId, RaftProposalWorkload } from "../../sim/workload/raft-proposals.js";
+import { World } from "../../sim/world.js";
 import { formatScenarioError, parseScenario, type Scenario } from "../../sim/scenario.js";
 
 function scenario(
@@ -43,8 +48,47 @@ describe.each([3, 5])("a %i-member cluster under chaos", (members) => {
     expect(s.details.faults.length).toBeGreaterThan(30);
     expect(s.details.leaderElections).toBeGreaterThan(5);
     expect(s.details.committedOps).toBeGreaterThan(s.ops * 0.5);
+    expect(s.details.answeredReads).toBeGreaterThan(s.ops * 0.1);
     expect(s.details.recoveryMs).not.toBeNull();
     expect(s.details.recoveryMs as number).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe("the read-index check", () => {
+  it("flags a read point below an index committed before the request", () => {
+    const world = new World(1);
+    const workload = new RaftProposalWorkload(world, 0, 0);
+    const cluster = new RaftCluster(world, {
+      members: 1,
+      heartbeatMs: 100,
+      electionMs: 1000,
+      preVote: true,
+      checkQuorum: true,
+      link: CALM_LINK,
+      onApply: () => undefined,
+      onReadState: () => undefined,
+    });
+    workload.start(cluster, 0);
+    const member = cluster.members[0] as RaftMember;
+    workload.reads.push({
+      id: 0,
+      requestedAtMs: 0,
+      member: "m1",
+      committedAtRequest: 10,
+      answeredIndex: undefined,
+    });
+    workload.reads.push({
+      id: 1,
+      requestedAtMs: 0,
+      member: "m1",
+      committedAtRequest: 10,
+      answeredIndex: undefined,
+    });
+    workload.onReadState(member, { index: 10, requestCtx: encodeOpId(0) });
+    expect(cluster.violations.count).toBe(0);
+    workload.onReadState(member, { index: 9, requestCtx: encodeOpId(1) });
+    expect(cluster.violations.all().map((v) => v.check)).toEqual(["read-index"]);
+    expect(cluster.violations.all()[0]?.message).toMatch(/stale read/);
   });
 });
 

@@ -55,7 +55,9 @@ function printHuman(s: RunSummary, scenarioFile: string): void {
   console.log(
     `virtual    ${(s.virtualMs / 1000).toFixed(1)} s   wall ${(s.wallMs / 1000).toFixed(2)} s   (${ratio}x)`,
   );
-  console.log(`ops        ${s.ops} (${s.details.committedOps} committed)`);
+  console.log(
+    `ops        ${s.ops} (${s.details.committedOps} proposals committed, ${s.details.answeredReads} reads answered)`,
+  );
   console.log(`faults     ${s.details.faults.length}`);
   console.log(`violations ${s.violations}`);
   for (const v of s.details.violations.slice(0, 10)) {
