@@ -21,6 +21,8 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from the peer since the last CheckQuorum round (the leader counts itself as active). */
   recentActive = false;
+  /** The highest commit index sent to the peer in a MsgApp or heartbeat during this term. */
+  sentCommit = 0;
   /** StateProbe: a probe is outstanding; no further MsgApp until it is answered or a heartbeat is. */
   msgAppFlowPaused = false;
   readonly inflights: Inflights;
@@ -109,6 +111,14 @@ export class Progress {
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.msgAppFlowPaused = false;
     return true;
+  }
+
+  /**
+   * Whether sending commit index `commit` may advance the peer's commit index: it is newer than
+   * what we sent, and what we sent did not already cover everything the peer holds.
+   */
+  canBumpCommit(commit: number): boolean {
+    return this.state !== "StateSnapshot" && commit > this.sentCommit && this.sentCommit < this.next - 1;
   }
 
   /** Whether the leader must hold back MsgApp to this peer for now. */

@@ -535,6 +535,9 @@ export class Raft {
     if (this.maybeCommit()) {
       this.releasePendingReadIndexMessages();
       this.bcastAppend();
+    } else if (pr.canBumpCommit(this.raftLog.committed)) {
+      // The peer may not know the commit index yet (it was paused when the commit advanced).
+      this.sendAppend(m.from);
     }
     // The window may have opened for several messages at once.
     while (this.maybeSendAppend(m.from, false));
@@ -618,6 +621,7 @@ export class Raft {
       commit: this.raftLog.committed,
     });
     pr.sentEntries(ents.length, prevIndex + ents.length);
+    pr.sentCommit = this.raftLog.committed;
     return true;
   }
 
@@ -643,6 +647,7 @@ export class Raft {
     // Never tell a peer to commit past what it is known to hold: it may not have it yet.
     const commit = Math.min(pr.match, this.raftLog.committed);
     this.send({ type: "MsgHeartbeat", to, commit, context: ctx });
+    pr.sentCommit = Math.max(pr.sentCommit, commit);
   }
 
   // ---- ReadIndex -------------------------------------------------------------------------------
