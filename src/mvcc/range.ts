@@ -22,8 +22,10 @@ export function hasRevisionFilters(r: RangeRequest): boolean {
 }
 
 /**
- * How many rows the index scan should collect: limit + 1 (to learn `more`) when the rows come out in
- * final order, or every row (0) when filters or a sort run afterwards.
+ * How many rows the index scan should collect: limit + 1 (to learn `more`) when no filter runs and
+ * the order is "default", or every row (0) otherwise. As in etcd, sort_order NONE counts as default
+ * even with a non-KEY target, so such a range sorts only the first limit + 1 keys (an etcd quirk
+ * kept for fidelity).
  */
 export function scanLimit(r: RangeRequest): number {
   const limit = r.limit ?? 0;
