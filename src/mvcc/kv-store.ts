@@ -14,6 +14,9 @@
 //
 // The store is synchronous and single-threaded: one write txn at a time, and commit listeners run
 // inside the commit, in registration order.
+//
+// Ownership: the store keeps the key and value arrays it is given without copying (puts are the hot
+// path), and the KeyValues it hands out are shared. Neither side may mutate them afterwards.
 
 import { assert } from "../lib/assert.js";
 import { bytesToLatin1, emptyBytes, inRange, isFromKeyEnd } from "../lib/bytes.js";
@@ -224,7 +227,7 @@ export class KvStore {
     return this.compactedAt;
   }
 
-  /** Number of keys that exist now. */
+  /** Number of keys that exist now (walks the whole index: for tests and metrics, not hot paths). */
   get keyCount(): number {
     let n = 0;
     this.tree.forEachRange("", undefined, (_k, ki) => {
@@ -277,9 +280,13 @@ export class KvStore {
     let result: T;
     try {
       result = body(txn);
-    } finally {
+    } catch (e) {
       this.writing = false;
+      // Changes are applied as they are made; a txn that throws after one cannot be undone.
+      assert(txn.changeCount === 0, "kv-store: write txn threw after changing the store");
+      throw e;
     }
+    this.writing = false;
     this.commit(txn);
     return result;
   }
