@@ -66,7 +66,7 @@ export function describeReadState(rs: ReadState): string {
 export function describeMessage(m: Message): string {
   let s = `${m.from}->${m.to} ${m.type} Term:${m.term} Log:${m.logTerm}/${m.index}`;
   if (m.commit !== 0) s += ` Commit:${m.commit}`;
-  if (m.reject) s += ` Rejected (Hint: ${m.rejectHint})`;
+  if (m.reject) s += m.type === "MsgAppResp" ? ` Rejected (Hint: ${m.rejectHint})` : " Rejected";
   if (m.entries.length > 0) s += ` Entries:[${describeEntries(m.entries)}]`;
   if (m.context.length > 0) s += ` Context:${describeBytes(m.context)}`;
   if (m.snapshot !== undefined) s += ` Snapshot:{${describeSnapshot(m.snapshot)}}`;

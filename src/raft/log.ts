@@ -5,8 +5,19 @@
 import { assert } from "../lib/assert.js";
 import type { Entry, Snapshot, Storage, StorageError } from "./types.js";
 
-/** The size an entry counts for in message and Ready size limits: its payload bytes. */
+/** A fixed allowance for an entry's term, index and type when it is encoded. */
+export const ENTRY_OVERHEAD_BYTES = 16;
+
+/**
+ * The size an entry counts for in message and Ready size limits: payload plus a fixed overhead,
+ * so that even empty entries count and a limit of 0 means one entry per message.
+ */
 export function entrySizeBytes(e: Entry): number {
+  return e.data.byteLength + ENTRY_OVERHEAD_BYTES;
+}
+
+/** The size an entry counts for in the uncommitted-size limit: its payload only. */
+export function payloadSizeBytes(e: Entry): number {
   return e.data.byteLength;
 }
 

@@ -118,7 +118,9 @@ export class Progress {
    * what we sent, and what we sent did not already cover everything the peer holds.
    */
   canBumpCommit(commit: number): boolean {
-    return this.state !== "StateSnapshot" && commit > this.sentCommit && this.sentCommit < this.next - 1;
+    return (
+      this.state !== "StateSnapshot" && commit > this.sentCommit && this.sentCommit < this.next - 1
+    );
   }
 
   /** Whether the leader must hold back MsgApp to this peer for now. */

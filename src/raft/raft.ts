@@ -2,7 +2,7 @@
 // It is pure and synchronous: input arrives through step() and tick(), output accumulates in
 // `msgs` and `readStates` and in the log, and RawNode hands it to the application as a Ready.
 import { assert, unreachable } from "../lib/assert.js";
-import { RaftLog, entrySizeBytes } from "./log.js";
+import { RaftLog, payloadSizeBytes } from "./log.js";
 import type { Progress } from "./progress.js";
 import { ReadOnly } from "./read-only.js";
 import { jointVoteResult } from "./quorum.js";
@@ -488,7 +488,7 @@ export class Raft {
    */
   private appendEntries(ents: readonly Entry[]): boolean {
     let size = 0;
-    for (const e of ents) size += entrySizeBytes(e);
+    for (const e of ents) size += payloadSizeBytes(e);
     if (
       this.uncommittedSizeBytes > 0 &&
       size > 0 &&

@@ -2,7 +2,7 @@
 // state machine's accumulated output into Ready batches and learns through advance() what the
 // application persisted, sent and applied.
 import { assert } from "../lib/assert.js";
-import { entrySizeBytes } from "./log.js";
+import { payloadSizeBytes } from "./log.js";
 import { Raft, isLocalMessage, isResponseMessage, localMessage } from "./raft.js";
 import {
   NONE,
@@ -150,7 +150,7 @@ export class RawNode {
     const lastCommitted = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastCommitted !== undefined) {
       let size = 0;
-      for (const e of rd.committedEntries) size += entrySizeBytes(e);
+      for (const e of rd.committedEntries) size += payloadSizeBytes(e);
       r.onApplied(lastCommitted.index, size);
     }
   }

@@ -169,7 +169,10 @@ export class InteractionEnv {
       n.appliedIndex = rd.snapshot.metadata.index;
     }
     for (const e of rd.committedEntries) {
-      assert(e.index === n.appliedIndex + 1, () => `node ${n.id} applies ${e.index} after ${n.appliedIndex}`);
+      assert(
+        e.index === n.appliedIndex + 1,
+        () => `node ${n.id} applies ${e.index} after ${n.appliedIndex}`,
+      );
       if (e.data.length > 0) n.values.push(decoder.decode(e.data));
       n.appliedIndex = e.index;
     }
@@ -248,7 +251,10 @@ export class InteractionEnv {
   /** Snapshots the applied state at the applied index and compacts the log up to it. */
   compact(id: NodeId, index: number): void {
     const n = this.get(id);
-    assert(index === n.appliedIndex, "compact at the applied index only (the values are the state)");
+    assert(
+      index === n.appliedIndex,
+      "compact at the applied index only (the values are the state)",
+    );
     n.storage.createSnapshot(index, undefined, bytes(n.values.join(",")));
     n.storage.compact(index);
   }

@@ -42,11 +42,11 @@ export function parseScript(text: string): Block[] {
   return blocks;
 }
 
-export function renderScript(blocks: readonly { comments: string[]; command: string; expected: string }[]): string {
+export function renderScript(
+  blocks: readonly { comments: string[]; command: string; expected: string }[],
+): string {
   return (
-    blocks
-      .map((b) => [...b.comments, b.command, "----", b.expected].join("\n"))
-      .join("\n\n") + "\n"
+    blocks.map((b) => [...b.comments, b.command, "----", b.expected].join("\n")).join("\n\n") + "\n"
   );
 }
 
@@ -127,12 +127,16 @@ function dispatch(env: InteractionEnv, c: Parsed): string[] {
     case "process-ready":
       return ids(env, args).flatMap((id) => {
         const rd = env.processReady(id);
-        return rd === undefined ? [] : [`> ${id} handling Ready`, ...rd.split("\n").map((l) => `  ${l}`)];
+        return rd === undefined
+          ? []
+          : [`> ${id} handling Ready`, ...rd.split("\n").map((l) => `  ${l}`)];
       });
     case "send-ready-early": {
       const id = num(args[0], "id");
       const rd = env.sendReadyEarly(id);
-      return rd === undefined ? [] : [`> ${id} sending Ready before persisting it`, ...rd.split("\n").map((l) => `  ${l}`)];
+      return rd === undefined
+        ? []
+        : [`> ${id} sending Ready before persisting it`, ...rd.split("\n").map((l) => `  ${l}`)];
     }
     case "persist-ready":
       env.persistHeldReady(num(args[0], "id"));
