@@ -257,6 +257,15 @@ class Cache<S> {
 interface Frames<S> {
   readonly entry: Int32Array;
   readonly state: (S | undefined)[];
+  /**
+   * 1 when the frame's operation is read-only (model.readOnly) and left the whole state (set)
+   * unchanged. Such an operation, legal now in every member state and callable now, can be moved
+   * to the front of any successful completion: it changes no state wherever it sits, and no
+   * pending operation had to precede it. So if linearizing it first fails, every alternative from
+   * that configuration fails too, and the search undoes the frame before it instead of trying
+   * siblings. A partial-order reduction on top of the plain search; it never changes a verdict.
+   */
+  readonly forced: Uint8Array;
   depth: number;
 }
 
@@ -270,13 +279,21 @@ function searchPartition<I, O>(
   const inputs = operations.map((o) => o.input);
   // An unknown outcome is handed to the model as `undefined`, whatever output the record holds.
   const outputs = operations.map((o) => (o.return === undefined ? undefined : o.output));
+  const readOnly = Uint8Array.from(operations, (o, i) =>
+    model.readOnly?.(o.input, outputs[i]) === true ? 1 : 0,
+  );
   const opHash = Int32Array.from({ length: n }, (_, i) => mix32(i + 0x51ed));
   const words = Math.max(1, Math.ceil(n / 32));
   const bits = new Uint32Array(words);
   const equal = model.equal ?? ((a: unknown, b: unknown) => a === b);
   const hashState = model.hash ?? (() => 0);
   const cache = new Cache<unknown>(words, equal);
-  const frames: Frames<unknown> = { entry: new Int32Array(n), state: new Array(n), depth: 0 };
+  const frames: Frames<unknown> = {
+    entry: new Int32Array(n),
+    state: new Array(n),
+    forced: new Uint8Array(n),
+    depth: 0,
+  };
   const best = { linearization: [] as number[], stuck: -1 };
   let state = model.init();
   let setHash = 0;
@@ -301,7 +318,10 @@ function searchPartition<I, O>(
       const op = list.op[entry] as number;
       steps++;
       const result = model.step(state, inputs[op] as I, outputs[op]);
+      let deadEnd = false;
       if (result.ok) {
+        const keepsState =
+          readOnly[op] === 1 && (result.state === state || equal(result.state, state));
         const word = op >>> 5;
         const bit = 1 << (op & 31);
         bits[word] = (bits[word] as number) | bit;
@@ -313,6 +333,7 @@ function searchPartition<I, O>(
           cache.add(key, bits, result.state);
           frames.entry[frames.depth] = entry;
           frames.state[frames.depth] = state;
+          frames.forced[frames.depth] = keepsState ? 1 : 0;
           frames.depth++;
           state = result.state;
           setHash = nextHash;
@@ -321,24 +342,32 @@ function searchPartition<I, O>(
           continue;
         }
         bits[word] = (bits[word] as number) & ~bit;
+        // A cached configuration was already searched without success; if this operation left the
+        // state unchanged, the current configuration is dead too (see `forced`).
+        deadEnd = keepsState;
       }
-      entry = list.next[entry] as number;
-      continue;
-    }
-    // A return: this operation's deadline passed while it is still pending.
-    if (frames.depth > best.linearization.length || best.stuck < 0) {
+      if (!deadEnd) {
+        entry = list.next[entry] as number;
+        continue;
+      }
+    } else if (frames.depth > best.linearization.length || best.stuck < 0) {
+      // A return: this operation's deadline passed while it is still pending.
       best.linearization = stackOps(list, frames);
       best.stuck = list.op[entry] as number;
     }
-    if (frames.depth === 0) return finish("illegal");
-    frames.depth--;
-    const call = frames.entry[frames.depth] as number;
-    state = frames.state[frames.depth];
-    frames.state[frames.depth] = undefined;
-    const op = list.op[call] as number;
-    bits[op >>> 5] = (bits[op >>> 5] as number) & ~(1 << (op & 31));
-    setHash ^= opHash[op] as number;
-    unlift(list, call);
+    // Backtrack: undo the last frame, and keep undoing while the undone frame was forced.
+    let call = -1;
+    do {
+      if (frames.depth === 0) return finish("illegal");
+      frames.depth--;
+      call = frames.entry[frames.depth] as number;
+      state = frames.state[frames.depth];
+      frames.state[frames.depth] = undefined;
+      const op = list.op[call] as number;
+      bits[op >>> 5] = (bits[op >>> 5] as number) & ~(1 << (op & 31));
+      setHash ^= opHash[op] as number;
+      unlift(list, call);
+    } while (frames.forced[frames.depth] === 1);
     entry = list.next[call] as number;
   }
   return finish("ok");

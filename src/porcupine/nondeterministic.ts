@@ -47,6 +47,7 @@ export function powersetModel<S, I, O>(
     hash: (set) => set.hash,
     equal: (a, b) => sameSet(a, b, equal),
     ...(model.partition ? { partition: model.partition } : {}),
+    ...(model.readOnly ? { readOnly: model.readOnly } : {}),
     ...(model.describeOperation ? { describeOperation: model.describeOperation } : {}),
     ...(describeState
       ? {

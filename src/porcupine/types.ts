@@ -36,6 +36,17 @@ export interface StateIdentity<S> {
   readonly hash?: (state: S) => number;
 }
 
+/**
+ * Optional search hint. `readOnly(input, output)` may return true only if that operation never
+ * changes the state: in every state where its step is legal, the step leads back to that same
+ * state (for a nondeterministic model, to exactly that one state). Reads with a known output
+ * usually qualify; writes and unknown outcomes usually do not. The checker then linearizes such
+ * an operation as early as possible without trying alternatives (see checker.ts).
+ */
+export interface ReadOnlyHint<I, O> {
+  readonly readOnly?: (input: I, output: O | undefined) => boolean;
+}
+
 /** Text for the visualization; the checker never calls these. */
 export interface Describe<S, I, O> {
   readonly describeOperation?: (input: I, output: O | undefined) => string;
@@ -48,7 +59,7 @@ export interface Describe<S, I, O> {
  * `partition`, when given, splits a history into independent sub-histories (P-compositionality:
  * the history is linearizable iff every part is); it must keep each part in the original order.
  */
-export interface Model<S, I, O> extends StateIdentity<S>, Describe<S, I, O> {
+export interface Model<S, I, O> extends StateIdentity<S>, ReadOnlyHint<I, O>, Describe<S, I, O> {
   readonly init: () => S;
   readonly step: (state: S, input: I, output: O | undefined) => StepResult<S>;
   readonly partition?: (history: readonly Operation<I, O>[]) => Operation<I, O>[][];
@@ -59,7 +70,8 @@ export interface Model<S, I, O> extends StateIdentity<S>, Describe<S, I, O> {
  * may not have been applied). An empty array means the output is impossible from that state.
  * `equal`/`hash` identify single states; the checker works on sets of them.
  */
-export interface NondeterministicModel<S, I, O> extends StateIdentity<S>, Describe<S, I, O> {
+export interface NondeterministicModel<S, I, O>
+  extends StateIdentity<S>, ReadOnlyHint<I, O>, Describe<S, I, O> {
   readonly nondeterministic: true;
   readonly init: () => readonly S[];
   readonly step: (state: S, input: I, output: O | undefined) => readonly S[];

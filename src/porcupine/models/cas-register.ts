@@ -57,6 +57,9 @@ export const casRegisterModel: Model<RegisterValue, CasRegisterInput, CasRegiste
   init: () => null,
   step: stepRegister,
   hash: (state) => (state === null ? 0x7fffffff : hashNumber(state)),
+  // Reads and cas that report failure never change the register.
+  readOnly: (input, output) =>
+    input.kind === "read" || (input.kind === "cas" && output?.kind === "cas" && !output.ok),
   describeOperation: (input, output) => {
     switch (input.kind) {
       case "read":

@@ -520,6 +520,8 @@ export const etcdModel: NondeterministicModel<EtcdState, EtcdInput, EtcdOutput> 
   step: stepEtcd,
   hash: (state) => state.hash,
   equal: sameEtcdState,
+  // A range never writes, and a definite error means the request changed nothing.
+  readOnly: (input, output) => input.type === "range" || output?.type === "error",
   describeOperation: (input, output) => `${describeInput(input)} -> ${describeOutput(output)}`,
   describeState: describeEtcdState,
 };

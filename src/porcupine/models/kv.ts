@@ -72,6 +72,7 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
     return { ok: true, state: written(state, input) ?? state };
   },
   hash: (state) => hashString(state),
+  readOnly: (input) => input.kind === "get",
   partition: partitionByKey,
   describeOperation,
   describeState: (state) => JSON.stringify(state),
@@ -137,6 +138,7 @@ export function makeKvStoreModel(): Model<KvStoreState, KvInput, KvOutput> {
     step,
     hash: (state) => state.hash,
     equal: sameStore,
+    readOnly: (input) => input.kind === "get",
     describeOperation,
     describeState: (state) =>
       [...keyIndex.entries()]
