@@ -10,6 +10,7 @@ import {
   describeMessage,
   describeReady,
   describeSnapshot,
+  type Entry,
   type Message,
   type NodeId,
   type RaftConfig,
@@ -87,6 +88,8 @@ export class InteractionEnv {
   messages: Message[] = [];
   /** Groups that cannot reach each other; empty when the network is whole. */
   partition: NodeId[][] = [];
+  /** Called for every committed entry a node applies (safety checks hook in here). */
+  onApply: ((id: NodeId, e: Entry) => void) | undefined = undefined;
 
   addNodes(count: number, options: NodeOptions): void {
     const first = this.nodes.size + 1;
@@ -175,6 +178,7 @@ export class InteractionEnv {
       );
       if (e.data.length > 0) n.values.push(decoder.decode(e.data));
       n.appliedIndex = e.index;
+      this.onApply?.(n.id, e);
     }
   }
 
