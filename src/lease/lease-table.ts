@@ -32,6 +32,10 @@ interface LeaseEntry {
   readonly keys: Set<string>;
 }
 
+function toRecord(e: LeaseEntry): LeaseRecord {
+  return { id: e.id, ttlSeconds: e.ttlSeconds, remainingTtlSeconds: e.remainingTtlSeconds };
+}
+
 /** Code-unit order, which for latin1 key strings is bytewise key order; also orders bigints. */
 export function compareAscending<T extends string | bigint>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -75,8 +79,10 @@ export class LeaseTable {
     return this.leases.has(id);
   }
 
+  /** A copy of the lease's record (the entry itself, with its key set, stays private). */
   get(id: LeaseId): LeaseRecord | undefined {
-    return this.leases.get(id);
+    const e = this.leases.get(id);
+    return e === undefined ? undefined : toRecord(e);
   }
 
   /** Every lease id, ascending. */
@@ -86,10 +92,7 @@ export class LeaseTable {
 
   /** Every lease, ascending by id. */
   records(): LeaseRecord[] {
-    return this.ids().map((id) => {
-      const e = this.entry(id);
-      return { id, ttlSeconds: e.ttlSeconds, remainingTtlSeconds: e.remainingTtlSeconds };
-    });
+    return this.ids().map((id) => toRecord(this.entry(id)));
   }
 
   insert(record: LeaseRecord): void {
