@@ -285,16 +285,16 @@ describe("leader change", () => {
     const lessor = newLessor(clock, { checkpointIntervalMs: 1_000 });
     unwrap(lessor.applyGrant(1n, 10));
     unwrap(lessor.applyGrant(2n, 3));
-    lessor.promote(5_000); // lease 1 has 15 s left > TTL; lease 2 has 8 s > TTL
-    clock.advance(1_000);
+    lessor.promote(1_000);
+    clock.advance(1_000); // exactly the TTL left on both: a checkpoint would save nothing
     expect(lessor.checkpointsDue()).toEqual([]);
-    clock.advance(5_000); // lease 1: 9 s left; lease 2: 2 s left
+    clock.advance(1_000); // 9 s and 2 s left
     expect(lessor.checkpointsDue()).toEqual([
       { ID: 1n, remaining_TTL: 9 },
       { ID: 2n, remaining_TTL: 2 },
     ]);
-    clock.advance(2_500); // lease 2 expired; lease 1: 6.5 s left, rounded up
-    expect(lessor.checkpointsDue()).toEqual([{ ID: 1n, remaining_TTL: 7 }]);
+    clock.advance(4_500); // lease 2 expired; lease 1: 4.5 s left, rounded up
+    expect(lessor.checkpointsDue()).toEqual([{ ID: 1n, remaining_TTL: 5 }]);
   });
 
   it("limits the checkpoints per call", () => {
