@@ -181,7 +181,10 @@ export class RawNode {
     this.raft.step(localMessage("MsgUnreachable", this.raft.id, { from: id }));
   }
 
-  /** The outcome of sending a MsgSnap to `id` (the transport reports it; raft cannot see it). */
+  /**
+   * The outcome of sending a MsgSnap to `id`. The transport must report every MsgSnap it was
+   * given: until then the leader sends the peer nothing but heartbeats (StateSnapshot).
+   */
   reportSnapshot(id: NodeId, ok: boolean): void {
     if (id === NONE) return;
     this.raft.step(localMessage("MsgSnapStatus", this.raft.id, { from: id, reject: !ok }));

@@ -104,6 +104,11 @@ export interface ReadState {
  *    reach a peer before the state it promises is durable);
  * 3. apply `snapshot` then `committedEntries` to the state machine, and serve `readStates`;
  * 4. call `advance()`.
+ * One relaxation is safe: a leader may send its messages before its own write completes (the
+ * Raft thesis' parallel write, §10.2.1), because raft counts the leader's own entries toward the
+ * commit quorum only when `advance()` reports them persisted, never when they are appended.
+ * The golden scripts persist-before-send.txt and leader-self-ack.txt show both rules, and the test
+ * harness checks the first one on every Ready it processes.
  */
 export interface Ready {
   readonly softState?: SoftState;

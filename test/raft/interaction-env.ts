@@ -23,10 +23,13 @@ import {
  */
 export class ScriptedRandom implements Random {
   jitter = 0;
+  /** When set, draws come from here instead (randomized tests). */
+  delegate: Random | undefined = undefined;
   float(): number {
-    return 0;
+    return this.delegate?.float() ?? 0;
   }
   int(lo: number, hi: number): number {
+    if (this.delegate !== undefined) return this.delegate.int(lo, hi);
     return Math.min(hi, lo + this.jitter);
   }
   chance(p: number): boolean {
@@ -88,6 +91,8 @@ export class InteractionEnv {
   messages: Message[] = [];
   /** Groups that cannot reach each other; empty when the network is whole. */
   partition: NodeId[][] = [];
+  /** When true, deliver() reports every MsgSnap's fate to its sender, as a transport must. */
+  reportSnapshots = false;
   /** Called for every committed entry a node applies (safety checks hook in here). */
   onApply: ((id: NodeId, e: Entry) => void) | undefined = undefined;
 
@@ -120,6 +125,8 @@ export class InteractionEnv {
    * is now durable, queue the messages, apply, advance. Returns the rendering, or undefined.
    */
   processReady(id: NodeId): string | undefined {
+    // An early-sent Ready must be written before any later one.
+    if (this.heldReadies.has(id)) this.persistHeldReady(id);
     const n = this.get(id);
     if (!n.node.hasReady()) return undefined;
     const rd = n.node.ready();
@@ -207,7 +214,12 @@ export class InteractionEnv {
       } else {
         lines.push(describeMessage(m));
         this.get(m.to).node.step(m);
+        if (m.type === "MsgSnap" && this.reportSnapshots)
+          this.get(m.from).node.reportSnapshot(m.to, true);
+        continue;
       }
+      if (m.type === "MsgSnap" && this.reportSnapshots)
+        this.get(m.from).node.reportSnapshot(m.to, false);
     }
     return lines;
   }
@@ -298,6 +310,9 @@ export class InteractionEnv {
 export function checkPersistBeforeSend(n: NodeEnv, rd: Ready): void {
   const { hardState } = n.storage.initialState();
   for (const m of rd.messages) {
+    // A message of a term the node has since left promises nothing it could still break: the
+    // durable higher term makes it refuse anything more of that term.
+    if (m.term < hardState.term) continue;
     if (m.type === "MsgVote" || (m.type === "MsgVoteResp" && !m.reject)) {
       const votedFor = m.type === "MsgVote" ? n.id : m.to;
       assert(
