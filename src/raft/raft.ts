@@ -925,14 +925,6 @@ export class Raft {
     };
     this.msgs.push(m.snapshot === undefined ? base : { ...base, snapshot: m.snapshot });
   }
-
-  /** Electoral timer state, for Status and tests. */
-  electionTimer(): { elapsedTicks: number; randomizedTimeoutTicks: number } {
-    return {
-      elapsedTicks: this.electionElapsed,
-      randomizedTimeoutTicks: this.randomizedElectionTimeout,
-    };
-  }
 }
 
 function validateConfig(c: RaftConfig): void {

@@ -64,8 +64,4 @@ export class ReadOnly {
     const key = this.queue[this.queue.length - 1];
     return key === undefined ? undefined : this.pending.get(key)?.req.context;
   }
-
-  pendingCount(): number {
-    return this.queue.length;
-  }
 }

@@ -41,17 +41,6 @@ export class ProgressTracker {
     }
   }
 
-  /** The ConfState this tracker was built from (learnersNext folded into learners). */
-  confState(): ConfState {
-    return {
-      voters: this.voters.incoming,
-      votersOutgoing: this.voters.outgoing,
-      learners: [...this.learners].sort((a, b) => a - b),
-      learnersNext: [],
-      autoLeave: false,
-    };
-  }
-
   /** Whether `id` is a voter of either half. */
   isVoter(id: NodeId): boolean {
     return this.voters.incoming.includes(id) || this.voters.outgoing.includes(id);
