@@ -117,10 +117,7 @@ export class RaftSafetyChecker {
         member,
         `applied entry ${e.index} before any member committed it`,
       );
-    } else if (
-      this.committedTerm[e.index] !== e.term ||
-      this.committedDigest[e.index] !== entryDigest(e)
-    ) {
+    } else if (!this.matchesCommitted(e)) {
       this.fail(
         "state-machine-safety",
         member,
@@ -139,12 +136,15 @@ export class RaftSafetyChecker {
     return this.appliedOf.get(member) ?? 0;
   }
 
+  private matchesCommitted(e: Entry): boolean {
+    return (
+      this.committedTerm[e.index] === e.term && this.committedDigest[e.index] === entryDigest(e)
+    );
+  }
+
   private recordCommitted(member: string, e: Entry): void {
     if (e.index <= this.committedIndex) {
-      if (
-        this.committedTerm[e.index] !== e.term ||
-        this.committedDigest[e.index] !== entryDigest(e)
-      ) {
+      if (!this.matchesCommitted(e)) {
         this.fail(
           "state-machine-safety",
           member,

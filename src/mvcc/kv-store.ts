@@ -117,7 +117,8 @@ export interface KvStoreState {
   readonly records: readonly { main: number; sub: number; tombstone: boolean; kv: KeyValue }[];
 }
 
-function tombstoneKv(key: Uint8Array, main: number): KeyValue {
+/** The KeyValue a delete leaves at revision `main`: zero versions, no value, no lease. */
+export function tombstoneKv(key: Uint8Array, main: number): KeyValue {
   return {
     key,
     create_revision: 0,

@@ -8,8 +8,8 @@
 
 import { err, ok, type Result } from "../lib/result.js";
 import { emptyBytes } from "../lib/bytes.js";
-import { NO_LEASE, type KeyValue } from "../api/kv.js";
-import { KvStore, type KvStoreOptions, type KvStoreState } from "./kv-store.js";
+import type { KeyValue } from "../api/kv.js";
+import { KvStore, tombstoneKv, type KvStoreOptions, type KvStoreState } from "./kv-store.js";
 
 const MAGIC = [0x44, 0x4b, 0x56, 0x31]; // "DKV1"
 const HEADER_BYTES = 4 + 8 * 3;
@@ -130,14 +130,7 @@ function readRecord(r: Reader): StateRecord {
   if (kind > 1) throw new SnapshotError(`bad record kind ${kind}`);
   const key = r.raw(r.u32());
   if (kind === 1) {
-    const kv: KeyValue = {
-      key,
-      create_revision: 0,
-      mod_revision: main,
-      version: 0,
-      value: emptyBytes,
-      lease: NO_LEASE,
-    };
+    const kv = tombstoneKv(key, main);
     return { main, sub, tombstone: true, kv };
   }
   const create_revision = r.u64();
