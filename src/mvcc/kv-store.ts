@@ -27,6 +27,9 @@ import { Crc32c } from "./crc32c.js";
 import { KeyIndex, type ChangeRecord } from "./key-index.js";
 import { encodeRevision, REVISION_BYTES, writeUint32, writeUint64 } from "./revision.js";
 import { TreeIndex } from "./tree-index.js";
+import type { ScanResult, WriteTxn } from "./write-txn.js";
+
+export type { ScanResult, WriteTxn } from "./write-txn.js";
 import {
   checkPut,
   checkTxnOps,
@@ -74,39 +77,11 @@ export interface CommittedTxn {
  */
 export type CommitListener = (txn: CommittedTxn) => void;
 
-/** Result of a low-level scan: the live KeyValues in key order (up to a limit) and their count. */
-export interface ScanResult {
-  readonly kvs: KeyValue[];
-  /** Every live key in the range at the revision, regardless of the limit. */
-  readonly count: number;
-}
-
 /** Events read back from the log, and where the next read should start. */
 export interface EventBatch {
   readonly events: Event[];
   /** The first revision not covered by this batch. */
   readonly nextRevision: number;
-}
-
-/** A low-level write txn (see KvStore.write). Reads inside it see its own writes. */
-export interface WriteTxn {
-  /** Revision of the store before this txn. */
-  readonly beginRevision: number;
-  /** Revision reads inside the txn see: beginRevision, or beginRevision + 1 once it changed something. */
-  readonly readRevision: number;
-  /** Number of changes so far (the next change's sub-revision). */
-  readonly changeCount: number;
-  /** Live keys in the etcd range (key, rangeEnd) at `atRevision` (<= 0: readRevision). */
-  scan(
-    key: Uint8Array,
-    rangeEnd: Uint8Array,
-    atRevision: number,
-    limit: number,
-  ): Result<ScanResult, EtcdError>;
-  /** Writes a new version of `key`; returns the KeyValue stored. */
-  put(key: Uint8Array, value: Uint8Array, lease: LeaseId): KeyValue;
-  /** Deletes every live key in the range; returns the KeyValues deleted, in key order. */
-  deleteRange(key: Uint8Array, rangeEnd: Uint8Array): KeyValue[];
 }
 
 /** An exported store: the log plus the two revisions (see snapshot.ts for the byte form). */

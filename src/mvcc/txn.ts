@@ -23,7 +23,7 @@ import {
   type TxnRequest,
   type TxnResponse,
 } from "../api/rpc.js";
-import type { ScanResult, WriteTxn } from "./kv-store.js";
+import type { ScanResult, WriteTxn } from "./write-txn.js";
 import { filterKvs, finishKvs, scanLimit, sortKvs } from "./range.js";
 
 /** What request execution needs to read: the revision reads see, and a scan at a revision. */
