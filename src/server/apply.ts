@@ -1,0 +1,98 @@
+// Deterministic apply of one replicated request to the state machine (kv store + lessor). Every
+// member runs exactly this for every committed entry, in log order, so every member reaches the
+// same kv history and the same lease table. Nothing here reads a clock or a random source; the
+// lessor's leader-local half (expiry times) is the only state that differs between members.
+
+import { unreachable } from "../lib/assert.js";
+import { emptyBytes } from "../lib/bytes.js";
+import { err, ok, type Result } from "../lib/result.js";
+import { Errors, type EtcdError } from "../api/errors.js";
+import {
+  header,
+  type CompactionResponse,
+  type DeleteRangeResponse,
+  type LeaseGrantResponse,
+  type LeaseRevokeResponse,
+  type PutResponse,
+  type TxnResponse,
+} from "../api/rpc.js";
+import type { Lessor } from "../lease/index.js";
+import type { KvStore } from "../mvcc/kv-store.js";
+import type { InternalRequest } from "./internal-request.js";
+
+/** What applying a request answers; the header's cluster, member and term are filled later. */
+export type AppliedResponse =
+  | { readonly kind: "put"; readonly response: PutResponse }
+  | { readonly kind: "delete-range"; readonly response: DeleteRangeResponse }
+  | { readonly kind: "txn"; readonly response: TxnResponse }
+  | { readonly kind: "compaction"; readonly response: CompactionResponse }
+  | { readonly kind: "lease-grant"; readonly response: LeaseGrantResponse }
+  | { readonly kind: "lease-revoke"; readonly response: LeaseRevokeResponse }
+  | { readonly kind: "lease-checkpoint" };
+
+export interface StateMachine {
+  readonly kv: KvStore;
+  readonly lessor: Lessor;
+}
+
+type Applied = Result<AppliedResponse, EtcdError>;
+
+function wrap<K extends AppliedResponse["kind"], R>(
+  kind: K,
+  result: Result<R, EtcdError>,
+): Applied {
+  return result.ok ? ok({ kind, response: result.value } as AppliedResponse) : result;
+}
+
+/** Applies one request; an etcd error (lease not found, compacted, ...) leaves the state as it was. */
+export function applyRequest(sm: StateMachine, req: InternalRequest): Applied {
+  switch (req.kind) {
+    case "put":
+      return wrap(req.kind, sm.kv.put(req.put));
+    case "delete-range":
+      return wrap(req.kind, sm.kv.deleteRange(req.deleteRange));
+    case "txn":
+      return wrap(req.kind, sm.kv.txn(req.txn));
+    case "compaction":
+      return wrap(req.kind, sm.kv.compact(req.compaction));
+    case "lease-grant":
+      return applyLeaseGrant(sm, req.leaseGrant.ID ?? 0n, req.leaseGrant.TTL);
+    case "lease-revoke":
+      return applyLeaseRevoke(sm, req.leaseRevoke.ID);
+    case "lease-checkpoint":
+      sm.lessor.applyCheckpoint(req.leaseCheckpoint);
+      return ok({ kind: req.kind });
+    default:
+      return unreachable(req, "internal request");
+  }
+}
+
+function applyLeaseGrant(sm: StateMachine, id: bigint, ttlSeconds: number): Applied {
+  // The proposer chose a non-zero id; an entry with id 0 can only come from a corrupt log.
+  if (id === 0n) return err(Errors.LeaseNotFound);
+  const granted = sm.lessor.applyGrant(id, ttlSeconds);
+  if (!granted.ok) return granted;
+  const response: LeaseGrantResponse = {
+    header: header(sm.kv.currentRevision),
+    ID: granted.value.id,
+    TTL: granted.value.ttlSeconds,
+    error: "",
+  };
+  return ok({ kind: "lease-grant", response });
+}
+
+/**
+ * Removes the lease and deletes its keys in one kv write txn: one revision, so a watcher sees every
+ * delete of the revoke at that revision and a reader sees all the keys or none.
+ */
+function applyLeaseRevoke(sm: StateMachine, id: bigint): Applied {
+  const revoked = sm.lessor.applyRevoke(id);
+  if (!revoked.ok) return revoked;
+  const keys = revoked.value.keys;
+  if (keys.length > 0) {
+    sm.kv.write((txn) => {
+      for (const key of keys) txn.deleteRange(key, emptyBytes);
+    });
+  }
+  return ok({ kind: "lease-revoke", response: { header: header(sm.kv.currentRevision) } });
+}

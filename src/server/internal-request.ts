@@ -1,0 +1,496 @@
+// The payload of one Raft entry: etcd's InternalRaftRequest, reduced to what detcd replicates. A
+// request id lets the proposing member find the client waiting for it; every member applies the
+// request itself in log order.
+//
+// Wire form (all integers big-endian): a version byte, the kind byte, the request id as a float64
+// (ids stay below 2^53), then the request. Optional fields are preceded by a presence bitmask so a
+// decoded request is field-for-field the request that was encoded (absent stays absent). Numbers
+// are float64 (exact for every safe integer, negative revisions included), lease ids int64, byte
+// strings a uint32 length then the bytes. The encoding is a pure function of the request, so two
+// members proposing the same request write the same bytes.
+
+import { assert, unreachable } from "../lib/assert.js";
+import { err, ok, type Result } from "../lib/result.js";
+import type { LeaseId } from "../api/kv.js";
+import type { LeaseCheckpointRequest } from "../api/lease-internal.js";
+import {
+  COMPARE_RESULT_VALUES,
+  COMPARE_TARGET_VALUES,
+  SORT_ORDER_VALUES,
+  SORT_TARGET_VALUES,
+  type Compare,
+  type CompareResult,
+  type CompareTarget,
+  type CompactionRequest,
+  type DeleteRangeRequest,
+  type LeaseGrantRequest,
+  type LeaseRevokeRequest,
+  type PutRequest,
+  type RangeRequest,
+  type RequestOp,
+  type SortOrder,
+  type SortTarget,
+  type TxnRequest,
+} from "../api/rpc.js";
+
+/** One replicated request. `id` is unique across the cluster's lifetime (see RequestIds). */
+export type InternalRequest =
+  | { readonly kind: "put"; readonly id: number; readonly put: PutRequest }
+  | { readonly kind: "delete-range"; readonly id: number; readonly deleteRange: DeleteRangeRequest }
+  | { readonly kind: "txn"; readonly id: number; readonly txn: TxnRequest }
+  | { readonly kind: "compaction"; readonly id: number; readonly compaction: CompactionRequest }
+  | { readonly kind: "lease-grant"; readonly id: number; readonly leaseGrant: LeaseGrantRequest }
+  | { readonly kind: "lease-revoke"; readonly id: number; readonly leaseRevoke: LeaseRevokeRequest }
+  | {
+      readonly kind: "lease-checkpoint";
+      readonly id: number;
+      readonly leaseCheckpoint: LeaseCheckpointRequest;
+    };
+
+export type InternalRequestKind = InternalRequest["kind"];
+
+const VERSION = 1;
+const KINDS: readonly InternalRequestKind[] = [
+  "put",
+  "delete-range",
+  "txn",
+  "compaction",
+  "lease-grant",
+  "lease-revoke",
+  "lease-checkpoint",
+];
+const SORT_ORDERS = Object.keys(SORT_ORDER_VALUES) as SortOrder[];
+const SORT_TARGETS = Object.keys(SORT_TARGET_VALUES) as SortTarget[];
+const COMPARE_RESULTS = Object.keys(COMPARE_RESULT_VALUES) as CompareResult[];
+const COMPARE_TARGETS = Object.keys(COMPARE_TARGET_VALUES) as CompareTarget[];
+
+// ---- writer ----------------------------------------------------------------------------------------
+
+class Writer {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  private at = 0;
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.at);
+  }
+
+  u8(v: number): void {
+    this.room(1);
+    this.view.setUint8(this.at, v);
+    this.at += 1;
+  }
+
+  num(v: number): void {
+    this.room(8);
+    this.view.setFloat64(this.at, v);
+    this.at += 8;
+  }
+
+  id64(v: LeaseId): void {
+    this.room(8);
+    this.view.setBigInt64(this.at, v);
+    this.at += 8;
+  }
+
+  bytes(v: Uint8Array): void {
+    this.room(4 + v.length);
+    this.view.setUint32(this.at, v.length);
+    this.buf.set(v, this.at + 4);
+    this.at += 4 + v.length;
+  }
+
+  /** Presence bits of optional fields, in order; at most 16. */
+  mask(...present: boolean[]): void {
+    assert(present.length <= 16, "codec: too many optional fields");
+    let m = 0;
+    present.forEach((p, i) => {
+      if (p) m |= 1 << i;
+    });
+    this.u8(m & 0xff);
+    this.u8(m >>> 8);
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.at + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.at));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+}
+
+// ---- reader ----------------------------------------------------------------------------------------
+
+/** Thrown inside this file only, to unwind a malformed entry to decodeInternalRequest. */
+class Malformed extends Error {}
+
+class Reader {
+  private at = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get done(): boolean {
+    return this.at === this.buf.length;
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.view.getUint8(this.at++);
+  }
+
+  num(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.at);
+    this.at += 8;
+    return v;
+  }
+
+  id64(): LeaseId {
+    this.need(8);
+    const v = this.view.getBigInt64(this.at);
+    this.at += 8;
+    return v;
+  }
+
+  bytes(): Uint8Array {
+    this.need(4);
+    const n = this.view.getUint32(this.at);
+    this.need(4 + n);
+    const v = this.buf.slice(this.at + 4, this.at + 4 + n);
+    this.at += 4 + n;
+    return v;
+  }
+
+  mask(): (bit: number) => boolean {
+    const m = this.u8() | (this.u8() << 8);
+    return (bit) => (m & (1 << bit)) !== 0;
+  }
+
+  pick<T>(values: readonly T[], what: string): T {
+    const i = this.u8();
+    const v = values[i];
+    if (v === undefined) throw new Malformed(`bad ${what} ${i}`);
+    return v;
+  }
+
+  private need(n: number): void {
+    if (this.at + n > this.buf.length) throw new Malformed("truncated entry");
+  }
+}
+
+// ---- requests --------------------------------------------------------------------------------------
+
+function writeRange(w: Writer, r: RangeRequest): void {
+  w.mask(
+    r.range_end !== undefined,
+    r.limit !== undefined,
+    r.revision !== undefined,
+    r.sort_order !== undefined,
+    r.sort_target !== undefined,
+    r.serializable !== undefined,
+    r.keys_only !== undefined,
+    r.count_only !== undefined,
+    r.min_mod_revision !== undefined,
+    r.max_mod_revision !== undefined,
+    r.min_create_revision !== undefined,
+    r.max_create_revision !== undefined,
+  );
+  w.bytes(r.key);
+  if (r.range_end !== undefined) w.bytes(r.range_end);
+  if (r.limit !== undefined) w.num(r.limit);
+  if (r.revision !== undefined) w.num(r.revision);
+  if (r.sort_order !== undefined) w.u8(SORT_ORDERS.indexOf(r.sort_order));
+  if (r.sort_target !== undefined) w.u8(SORT_TARGETS.indexOf(r.sort_target));
+  if (r.serializable !== undefined) w.u8(r.serializable ? 1 : 0);
+  if (r.keys_only !== undefined) w.u8(r.keys_only ? 1 : 0);
+  if (r.count_only !== undefined) w.u8(r.count_only ? 1 : 0);
+  if (r.min_mod_revision !== undefined) w.num(r.min_mod_revision);
+  if (r.max_mod_revision !== undefined) w.num(r.max_mod_revision);
+  if (r.min_create_revision !== undefined) w.num(r.min_create_revision);
+  if (r.max_create_revision !== undefined) w.num(r.max_create_revision);
+}
+
+function readRange(r: Reader): RangeRequest {
+  const has = r.mask();
+  const key = r.bytes();
+  const out: RangeRequest = { key };
+  if (has(0)) out.range_end = r.bytes();
+  if (has(1)) out.limit = r.num();
+  if (has(2)) out.revision = r.num();
+  if (has(3)) out.sort_order = r.pick(SORT_ORDERS, "sort order");
+  if (has(4)) out.sort_target = r.pick(SORT_TARGETS, "sort target");
+  if (has(5)) out.serializable = r.u8() === 1;
+  if (has(6)) out.keys_only = r.u8() === 1;
+  if (has(7)) out.count_only = r.u8() === 1;
+  if (has(8)) out.min_mod_revision = r.num();
+  if (has(9)) out.max_mod_revision = r.num();
+  if (has(10)) out.min_create_revision = r.num();
+  if (has(11)) out.max_create_revision = r.num();
+  return out;
+}
+
+function writePut(w: Writer, p: PutRequest): void {
+  w.mask(
+    p.value !== undefined,
+    p.lease !== undefined,
+    p.prev_kv !== undefined,
+    p.ignore_value !== undefined,
+    p.ignore_lease !== undefined,
+  );
+  w.bytes(p.key);
+  if (p.value !== undefined) w.bytes(p.value);
+  if (p.lease !== undefined) w.id64(p.lease);
+  if (p.prev_kv !== undefined) w.u8(p.prev_kv ? 1 : 0);
+  if (p.ignore_value !== undefined) w.u8(p.ignore_value ? 1 : 0);
+  if (p.ignore_lease !== undefined) w.u8(p.ignore_lease ? 1 : 0);
+}
+
+function readPut(r: Reader): PutRequest {
+  const has = r.mask();
+  const out: PutRequest = { key: r.bytes() };
+  if (has(0)) out.value = r.bytes();
+  if (has(1)) out.lease = r.id64();
+  if (has(2)) out.prev_kv = r.u8() === 1;
+  if (has(3)) out.ignore_value = r.u8() === 1;
+  if (has(4)) out.ignore_lease = r.u8() === 1;
+  return out;
+}
+
+function writeDelete(w: Writer, d: DeleteRangeRequest): void {
+  w.mask(d.range_end !== undefined, d.prev_kv !== undefined);
+  w.bytes(d.key);
+  if (d.range_end !== undefined) w.bytes(d.range_end);
+  if (d.prev_kv !== undefined) w.u8(d.prev_kv ? 1 : 0);
+}
+
+function readDelete(r: Reader): DeleteRangeRequest {
+  const has = r.mask();
+  const out: DeleteRangeRequest = { key: r.bytes() };
+  if (has(0)) out.range_end = r.bytes();
+  if (has(1)) out.prev_kv = r.u8() === 1;
+  return out;
+}
+
+function writeCompare(w: Writer, c: Compare): void {
+  w.u8(COMPARE_RESULTS.indexOf(c.result));
+  w.u8(COMPARE_TARGETS.indexOf(c.target));
+  w.bytes(c.key);
+  w.mask(c.range_end !== undefined, compareOperandPresent(c));
+  if (c.range_end !== undefined) w.bytes(c.range_end);
+  if (!compareOperandPresent(c)) return;
+  switch (c.target) {
+    case "VERSION":
+      return w.num(c.version ?? 0);
+    case "CREATE":
+      return w.num(c.create_revision ?? 0);
+    case "MOD":
+      return w.num(c.mod_revision ?? 0);
+    case "VALUE":
+      return w.bytes(c.value ?? new Uint8Array(0));
+    case "LEASE":
+      return w.id64(c.lease ?? 0n);
+    default:
+      return unreachable(c, "compare target");
+  }
+}
+
+function compareOperandPresent(c: Compare): boolean {
+  switch (c.target) {
+    case "VERSION":
+      return c.version !== undefined;
+    case "CREATE":
+      return c.create_revision !== undefined;
+    case "MOD":
+      return c.mod_revision !== undefined;
+    case "VALUE":
+      return c.value !== undefined;
+    case "LEASE":
+      return c.lease !== undefined;
+    default:
+      return unreachable(c, "compare target");
+  }
+}
+
+function readCompare(r: Reader): Compare {
+  const result = r.pick(COMPARE_RESULTS, "compare result");
+  const target = r.pick(COMPARE_TARGETS, "compare target");
+  const key = r.bytes();
+  const has = r.mask();
+  const base = has(0) ? { result, key, range_end: r.bytes() } : { result, key };
+  if (!has(1)) return { ...base, target } as Compare;
+  switch (target) {
+    case "VERSION":
+      return { ...base, target, version: r.num() };
+    case "CREATE":
+      return { ...base, target, create_revision: r.num() };
+    case "MOD":
+      return { ...base, target, mod_revision: r.num() };
+    case "VALUE":
+      return { ...base, target, value: r.bytes() };
+    case "LEASE":
+      return { ...base, target, lease: r.id64() };
+    default:
+      return unreachable(target, "compare target");
+  }
+}
+
+const OP_TAGS = ["request_range", "request_put", "request_delete_range", "request_txn"] as const;
+
+function writeOp(w: Writer, op: RequestOp): void {
+  w.u8(OP_TAGS.indexOf(op.request));
+  switch (op.request) {
+    case "request_range":
+      return writeRange(w, op.request_range);
+    case "request_put":
+      return writePut(w, op.request_put);
+    case "request_delete_range":
+      return writeDelete(w, op.request_delete_range);
+    case "request_txn":
+      return writeTxn(w, op.request_txn);
+    default:
+      return unreachable(op, "request op");
+  }
+}
+
+function readOp(r: Reader, depth: number): RequestOp {
+  const tag = r.pick(OP_TAGS, "request op");
+  switch (tag) {
+    case "request_range":
+      return { request: tag, request_range: readRange(r) };
+    case "request_put":
+      return { request: tag, request_put: readPut(r) };
+    case "request_delete_range":
+      return { request: tag, request_delete_range: readDelete(r) };
+    case "request_txn":
+      return { request: tag, request_txn: readTxn(r, depth + 1) };
+    default:
+      return unreachable(tag, "request op");
+  }
+}
+
+function writeList<T>(w: Writer, items: readonly T[], write: (w: Writer, item: T) => void): void {
+  w.num(items.length);
+  for (const item of items) write(w, item);
+}
+
+function readList<T>(r: Reader, read: () => T): T[] {
+  const n = r.num();
+  if (!Number.isInteger(n) || n < 0) throw new Malformed(`bad list length ${n}`);
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(read());
+  return out;
+}
+
+function writeTxn(w: Writer, t: TxnRequest): void {
+  w.mask(t.compare !== undefined, t.success !== undefined, t.failure !== undefined);
+  if (t.compare !== undefined) writeList(w, t.compare, writeCompare);
+  if (t.success !== undefined) writeList(w, t.success, writeOp);
+  if (t.failure !== undefined) writeList(w, t.failure, writeOp);
+}
+
+/** Nesting deeper than this cannot pass the txn op limit; a deeper entry is malformed. */
+const MAX_TXN_DEPTH = 64;
+
+function readTxn(r: Reader, depth: number): TxnRequest {
+  if (depth > MAX_TXN_DEPTH) throw new Malformed("txn nested too deeply");
+  const has = r.mask();
+  const out: TxnRequest = {};
+  if (has(0)) out.compare = readList(r, () => readCompare(r));
+  if (has(1)) out.success = readList(r, () => readOp(r, depth));
+  if (has(2)) out.failure = readList(r, () => readOp(r, depth));
+  return out;
+}
+
+function writeBody(w: Writer, req: InternalRequest): void {
+  switch (req.kind) {
+    case "put":
+      return writePut(w, req.put);
+    case "delete-range":
+      return writeDelete(w, req.deleteRange);
+    case "txn":
+      return writeTxn(w, req.txn);
+    case "compaction":
+      w.mask(req.compaction.physical !== undefined);
+      w.num(req.compaction.revision);
+      if (req.compaction.physical !== undefined) w.u8(req.compaction.physical ? 1 : 0);
+      return;
+    case "lease-grant":
+      w.mask(req.leaseGrant.ID !== undefined);
+      w.num(req.leaseGrant.TTL);
+      if (req.leaseGrant.ID !== undefined) w.id64(req.leaseGrant.ID);
+      return;
+    case "lease-revoke":
+      return w.id64(req.leaseRevoke.ID);
+    case "lease-checkpoint":
+      return writeList(w, req.leaseCheckpoint.checkpoints, (w2, cp) => {
+        w2.id64(cp.ID);
+        w2.num(cp.remaining_TTL);
+      });
+    default:
+      return unreachable(req, "internal request");
+  }
+}
+
+function readBody(r: Reader, kind: InternalRequestKind, id: number): InternalRequest {
+  switch (kind) {
+    case "put":
+      return { kind, id, put: readPut(r) };
+    case "delete-range":
+      return { kind, id, deleteRange: readDelete(r) };
+    case "txn":
+      return { kind, id, txn: readTxn(r, 0) };
+    case "compaction": {
+      const has = r.mask();
+      const compaction: CompactionRequest = { revision: r.num() };
+      if (has(0)) compaction.physical = r.u8() === 1;
+      return { kind, id, compaction };
+    }
+    case "lease-grant": {
+      const has = r.mask();
+      const leaseGrant: LeaseGrantRequest = { TTL: r.num() };
+      if (has(0)) leaseGrant.ID = r.id64();
+      return { kind, id, leaseGrant };
+    }
+    case "lease-revoke":
+      return { kind, id, leaseRevoke: { ID: r.id64() } };
+    case "lease-checkpoint": {
+      const checkpoints = readList(r, () => ({ ID: r.id64(), remaining_TTL: r.num() }));
+      return { kind, id, leaseCheckpoint: { checkpoints } };
+    }
+    default:
+      return unreachable(kind, "internal request kind");
+  }
+}
+
+/** The entry bytes of a request. */
+export function encodeInternalRequest(req: InternalRequest): Uint8Array {
+  const w = new Writer();
+  w.u8(VERSION);
+  w.u8(KINDS.indexOf(req.kind));
+  w.num(req.id);
+  writeBody(w, req);
+  return w.finish();
+}
+
+/** Decodes entry bytes; a malformed entry is an error value (a corrupt log), never a throw. */
+export function decodeInternalRequest(data: Uint8Array): Result<InternalRequest, string> {
+  try {
+    const r = new Reader(data);
+    const version = r.u8();
+    if (version !== VERSION) return err(`unknown entry version ${version}`);
+    const kind = r.pick(KINDS, "request kind");
+    const id = r.num();
+    const req = readBody(r, kind, id);
+    if (!r.done) return err(`${data.length} byte entry has trailing bytes`);
+    return ok(req);
+  } catch (e) {
+    if (e instanceof Malformed) return err(e.message);
+    throw e;
+  }
+}
