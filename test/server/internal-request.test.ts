@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { utf8 } from "../../src/lib/bytes.js";
+import {
+  decodeInternalRequest,
+  encodeInternalRequest,
+  type InternalRequest,
+} from "../../src/server/internal-request.js";
+
+const samples: InternalRequest[] = [
+  {
+    kind: "put",
+    id: 2 ** 52 + 7,
+    put: { key: utf8("k"), value: utf8("v"), lease: -5n, prev_kv: true },
+  },
+  { kind: "put", id: 1, put: { key: utf8("k"), ignore_value: true, ignore_lease: false } },
+  { kind: "delete-range", id: 3, deleteRange: { key: utf8("a"), range_end: Uint8Array.of(0) } },
+  {
+    kind: "txn",
+    id: 4,
+    txn: {
+      compare: [
+        { key: utf8("a"), result: "EQUAL", target: "VALUE", value: utf8("x") },
+        { key: utf8("b"), range_end: utf8("c"), result: "LESS", target: "MOD", mod_revision: 9 },
+        { key: utf8("d"), result: "NOT_EQUAL", target: "LEASE", lease: 1n },
+        { key: utf8("e"), result: "GREATER", target: "VERSION" },
+      ],
+      success: [
+        {
+          request: "request_range",
+          request_range: {
+            key: utf8("a"),
+            revision: -1,
+            limit: 3,
+            sort_order: "DESCEND",
+            sort_target: "MOD",
+            keys_only: true,
+            max_create_revision: 5,
+          },
+        },
+        {
+          request: "request_txn",
+          request_txn: {
+            failure: [
+              {
+                request: "request_delete_range",
+                request_delete_range: { key: utf8("z"), prev_kv: false },
+              },
+            ],
+          },
+        },
+      ],
+      failure: [],
+    },
+  },
+  { kind: "compaction", id: 5, compaction: { revision: 10, physical: true } },
+  { kind: "lease-grant", id: 6, leaseGrant: { TTL: 30, ID: 2n ** 62n } },
+  { kind: "lease-revoke", id: 7, leaseRevoke: { ID: 9n } },
+  {
+    kind: "lease-checkpoint",
+    id: 8,
+    leaseCheckpoint: { checkpoints: [{ ID: 1n, remaining_TTL: 4 }] },
+  },
+];
+
+describe("internal request codec", () => {
+  it("round-trips every kind exactly, absent fields staying absent", () => {
+    for (const req of samples) {
+      const decoded = decodeInternalRequest(encodeInternalRequest(req));
+      expect(decoded).toEqual({ ok: true, value: req });
+    }
+  });
+
+  it("is deterministic and rejects corrupt entries as values", () => {
+    const bytes = encodeInternalRequest(samples[3]!);
+    expect(encodeInternalRequest(samples[3]!)).toEqual(bytes);
+    expect(decodeInternalRequest(bytes.subarray(0, bytes.length - 1)).ok).toBe(false);
+    expect(decodeInternalRequest(Uint8Array.of(9, 0)).ok).toBe(false);
+    expect(decodeInternalRequest(Uint8Array.of(...bytes, 0)).ok).toBe(false);
+  });
+});
