@@ -86,6 +86,8 @@ export type NetMessage =
   | {
       readonly type: "watch-request";
       readonly streamId: number;
+      /** Position of this request on its stream, from 0 (see SimKvMember.streams). */
+      readonly seq: number;
       readonly request: WatchStreamRequest;
     }
   | {
@@ -127,7 +129,7 @@ function messageDigest(m: NetMessage): number {
     case "client-response":
       return digestWords(m.requestId, m.result.ok ? m.result.value.response.header.revision : 0);
     case "watch-request":
-      return digestWords(hashString(m.request.request_union), m.streamId);
+      return digestWords(hashString(m.request.request_union), m.streamId, m.seq);
     case "watch-response":
       return digestWords(m.streamId, m.seq, m.responses.length);
     default:
@@ -140,12 +142,32 @@ function messageKind(m: NetMessage): string {
   return m.type;
 }
 
+interface ServedStream {
+  readonly watch: MemberWatch | undefined;
+  /** The next response's position. */
+  responseSeq: number;
+  /** The next request's position. */
+  requestSeq: number;
+}
+
 /** One member slot: its host and storage live across crashes; `member` exists while not down. */
 export class SimKvMember {
   member: Member | undefined;
+  /** How many times a Member was started on this slot. */
+  incarnation = 0;
   readonly storage: MemoryStorage;
-  /** Watch streams served here, by "client/streamId"; lost with a crash. */
-  readonly streams = new Map<string, { watch: MemberWatch; seq: number }>();
+  /**
+   * Watch streams served here, by "client/streamId"; lost with a crash. A stream behaves like the
+   * connection it stands for: requests are taken in order, once; a missing request breaks it (it
+   * goes silent and the client reconnects).
+   */
+  readonly streams = new Map<string, ServedStream>();
+  /**
+   * The highest request id taken from each client. A client has one request in flight, so an id at
+   * or below it is a network duplicate or a late copy; like a connection, the member takes each
+   * request once.
+   */
+  readonly lastRequestId = new Map<string, number>();
 
   constructor(
     readonly id: NodeId,
@@ -248,10 +270,14 @@ export class KvCluster {
   }
 
   private start(slot: SimKvMember): void {
+    // A restarted process draws fresh randomness (request-id and read-context epochs depend on it).
+    const stream =
+      slot.incarnation === 0 ? `member-${slot.id}` : `member-${slot.id}/${slot.incarnation}`;
+    slot.incarnation++;
     slot.member = new Member({
       id: slot.id,
       peers: this.ids,
-      env: { clock: slot.host, timers: slot.host, random: this.world.stream(`member-${slot.id}`) },
+      env: { clock: slot.host, timers: slot.host, random: this.world.stream(stream) },
       send: (to, message) =>
         this.network.send(slot.name, memberName(to), { type: "peer", message }),
       config: {
@@ -283,7 +309,9 @@ export class KvCluster {
         if (id !== undefined) member.receive(id, m.message);
         return;
       }
-      case "client-request":
+      case "client-request": {
+        if ((slot.lastRequestId.get(from) ?? -1) >= m.requestId) return;
+        slot.lastRequestId.set(from, m.requestId);
         return serveClient(member, m.request, (result) =>
           this.network.send(slot.name, from, {
             type: "client-response",
@@ -291,8 +319,9 @@ export class KvCluster {
             result,
           }),
         );
+      }
       case "watch-request":
-        return this.serveWatch(slot, member, from, m.streamId, m.request);
+        return this.serveWatch(slot, member, from, m);
       case "client-response":
       case "watch-response":
         return; // addressed to clients only
@@ -305,33 +334,38 @@ export class KvCluster {
     slot: SimKvMember,
     member: Member,
     client: string,
-    streamId: number,
-    request: WatchStreamRequest,
+    m: Extract<NetMessage, { type: "watch-request" }>,
   ): void {
-    const key = `${client}/${streamId}`;
+    const key = `${client}/${m.streamId}`;
     let stream = slot.streams.get(key);
-    if (request.request_union === "close") {
-      stream?.watch.close();
-      slot.streams.delete(key);
+    if (stream === undefined) {
+      if (m.seq !== 0) return; // the stream's first request was lost: it never opened
+      stream = this.openStream(slot, member, client, m.streamId);
+      slot.streams.set(key, stream);
+    }
+    if (m.seq < stream.requestSeq || stream.watch === undefined) return;
+    if (m.seq > stream.requestSeq || m.request.request_union === "close") {
+      // A lost request breaks the stream; a close ends it. Either way it goes silent.
+      stream.watch.close();
+      slot.streams.set(key, { ...stream, watch: undefined });
       return;
     }
-    if (stream === undefined) {
-      const opened = {
-        seq: 0,
-        watch: member.watch((responses) => {
-          const seq = opened.seq++;
-          this.network.send(slot.name, client, {
-            type: "watch-response",
-            streamId,
-            seq,
-            responses,
-          });
-        }),
-      };
-      slot.streams.set(key, opened);
-      stream = opened;
-    }
-    stream.watch.request(request);
+    stream.requestSeq++;
+    stream.watch.request(m.request);
+  }
+
+  private openStream(
+    slot: SimKvMember,
+    member: Member,
+    client: string,
+    streamId: number,
+  ): ServedStream {
+    const stream: ServedStream = { watch: undefined, responseSeq: 0, requestSeq: 0 };
+    const watch = member.watch((responses) => {
+      const seq = stream.responseSeq++;
+      this.network.send(slot.name, client, { type: "watch-response", streamId, seq, responses });
+    });
+    return Object.assign(stream, { watch });
   }
 }
 

@@ -103,6 +103,10 @@ export interface MemberOptions {
   readonly id: NodeId;
   /** Every voter's id, this member included (used only when `storage` is fresh). */
   readonly peers: readonly NodeId[];
+  /**
+   * Clock, timers and randomness. A restarted member must get a Random it has not drawn from in
+   * an earlier life: request ids and read contexts take an epoch from it and must not repeat.
+   */
   readonly env: MemberEnv;
   /**
    * Sends a peer message. Contract: best effort, never delivers synchronously; the member never
@@ -139,6 +143,10 @@ export interface MemberWatch {
 interface OpenWatch {
   readonly stream: WatchStream;
   readonly onResponses: (responses: WatchResponse[]) => void;
+  /** Start revisions of create requests not yet answered, in request order. */
+  readonly pendingStarts: number[];
+  /** Watchers that started above the store's revision: events below the start are not theirs. */
+  readonly minRevision: Map<number, number>;
 }
 
 const EMPTY_CONF_STATE: Omit<ConfState, "voters"> = {
@@ -147,6 +155,36 @@ const EMPTY_CONF_STATE: Omit<ConfState, "voters"> = {
   learnersNext: [],
   autoLeave: false,
 };
+
+/**
+ * How many applied request ids a member remembers to skip duplicated entries: copies of one
+ * proposal that commit further apart than this would both apply. A pure function of the log, so
+ * every member (and a restarted one) skips the same entries.
+ */
+const APPLIED_IDS_REMEMBERED = 65_536;
+
+/** A set of the most recent `capacity` ids, oldest forgotten first. */
+class RecentIds {
+  private readonly ids = new Set<number>();
+  private readonly order: number[] = [];
+  private head = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Adds `id`; false if it is already there. */
+  add(id: number): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.order.length < this.capacity) {
+      this.order.push(id);
+      return true;
+    }
+    this.ids.delete(this.order[this.head] as number);
+    this.order[this.head] = id;
+    this.head = (this.head + 1) % this.capacity;
+    return true;
+  }
+}
 
 /** A stable 64-bit id for the cluster, from its initial voters (etcd hashes the member list). */
 function clusterIdOf(peers: readonly NodeId[]): bigint {
@@ -188,6 +226,7 @@ export class Member {
   private lead: NodeId = 0;
   private applied = 0;
   private nextForwardId = 0;
+  private readonly appliedIds = new RecentIds(APPLIED_IDS_REMEMBERED);
 
   constructor(private readonly o: MemberOptions) {
     this.id = o.id;
@@ -362,11 +401,19 @@ export class Member {
    */
   watch(onResponses: (responses: WatchResponse[]) => void): MemberWatch {
     assert(!this.stopped, "watch on a stopped member");
-    const open: OpenWatch = { stream: this.watchable.openStream(), onResponses };
+    const open: OpenWatch = {
+      stream: this.watchable.openStream(),
+      onResponses,
+      pendingStarts: [],
+      minRevision: new Map(),
+    };
     this.watches.push(open);
     return {
       request: (req) => {
         if (this.stopped) return;
+        if (req.request_union === "create_request") {
+          open.pendingStarts.push(req.create_request.start_revision ?? 0);
+        }
         open.stream.request(req);
         this.pump();
       },
@@ -643,6 +690,9 @@ export class Member {
     const decoded = decodeInternalRequest(e.data);
     assert(decoded.ok, () => `entry ${e.index}: ${decoded.ok ? "" : decoded.error}`);
     const req = decoded.value;
+    // A proposal forwarded to the leader can reach it twice (the peer transport may duplicate a
+    // MsgProp) and then sits in the log twice; only its first copy takes effect.
+    if (!this.appliedIds.add(req.id)) return;
     this.waits.trigger(req.id, applyRequest(this, req));
   }
 
@@ -653,7 +703,8 @@ export class Member {
       // take() refills the queue from the log, so drain until the stream has caught up.
       while (w.stream.queued > 0) responses.push(...w.stream.take());
       const fill = (r: WatchResponse) => ({ ...r, header: this.header(r.header.revision) });
-      this.replies.push(() => w.onResponses(responses.map(fill)));
+      const kept = responses.flatMap((r) => keepFromStart(w, r));
+      if (kept.length > 0) this.replies.push(() => w.onResponses(kept.map(fill)));
     }
   }
 
@@ -729,6 +780,27 @@ export class Member {
     const got = this.storage.entries(index, index + 1, Number.POSITIVE_INFINITY);
     return typeof got === "string" ? undefined : got[0];
   }
+}
+
+/**
+ * A watcher created with a start revision above the store's current one (a lagging member) must
+ * not get the events below its start as the store catches up (etcd filters them by the watcher's
+ * minimum revision); the watchable store delivers every committed revision to a synced watcher,
+ * so the member drops those here. Returns the response, trimmed, or nothing if none is left.
+ */
+function keepFromStart(w: OpenWatch, r: WatchResponse): WatchResponse[] {
+  if (r.created) {
+    const start = w.pendingStarts.shift() ?? 0;
+    if (!r.canceled && start > r.header.revision) w.minRevision.set(r.watch_id, start);
+    return [r];
+  }
+  const min = w.minRevision.get(r.watch_id);
+  if (r.canceled) w.minRevision.delete(r.watch_id);
+  if (min === undefined || r.events.length === 0) return [r];
+  const events = r.events.filter((e) => e.kv.mod_revision >= min);
+  if (events.length === 0) return [];
+  w.minRevision.delete(r.watch_id);
+  return [{ ...r, events }];
 }
 
 function isReadOnlyTxn(req: TxnRequest): boolean {

@@ -1,0 +1,194 @@
+// Simulated clients of the KV cluster: endpoints on the same SimNetwork as the members.
+//
+// SimClient sends one request at a time to a member and waits on virtual time: a reply that does not
+// come within the timeout leaves the outcome unknown (the request may still be applied).
+//
+// SimWatcher keeps a watch on a key range from revision 1 over a lossy network the way an etcd
+// client does over a connection that can break: responses carry a per-stream sequence number, and a
+// gap, a cancel, or silence after a progress request counts as a broken stream; the watcher then
+// closes it and watches again, on another member, from the revision after the last one it saw.
+import type { EtcdError } from "../../src/api/errors.js";
+import type { Event, KeyValue } from "../../src/api/kv.js";
+import type { WatchResponse } from "../../src/api/rpc.js";
+import type { Prng } from "../../src/lib/prng.js";
+import type { SimNetwork } from "../net.js";
+import { digestWords } from "../trace-hash.js";
+import type { SimEvent, World } from "../world.js";
+import type {
+  ClientRequest,
+  ClientResponse,
+  NetMessage,
+  WatchStreamRequest,
+} from "./kv-cluster.js";
+
+export type Outcome =
+  | { readonly type: "ok"; readonly response: ClientResponse }
+  | { readonly type: "error"; readonly error: EtcdError }
+  | { readonly type: "timeout" };
+
+interface Pending {
+  readonly done: (outcome: Outcome) => void;
+  readonly timer: SimEvent;
+}
+
+export class SimClient {
+  private nextRequestId = 0;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly world: World,
+    private readonly network: SimNetwork<NetMessage>,
+    readonly name: string,
+    private readonly timeoutMs: number,
+  ) {
+    network.attach(name, (_from, m) => {
+      if (m.type !== "client-response") return;
+      const p = this.pending.get(m.requestId);
+      if (p === undefined) return; // a duplicate, or an answer after the timeout
+      this.pending.delete(m.requestId);
+      this.world.cancel(p.timer);
+      p.done(
+        m.result.ok
+          ? { type: "ok", response: m.result.value }
+          : { type: "error", error: m.result.error },
+      );
+    });
+  }
+
+  /** Sends `request` to `member`; `done` runs once, with the answer or a timeout. */
+  call(member: string, request: ClientRequest, done: (outcome: Outcome) => void): void {
+    const requestId = this.nextRequestId++;
+    const timer = this.world.schedule(
+      this.timeoutMs,
+      this.name,
+      "client-timeout",
+      requestId,
+      () => {
+        if (this.pending.delete(requestId)) done({ type: "timeout" });
+      },
+    );
+    this.pending.set(requestId, { done, timer });
+    this.network.send(this.name, member, { type: "client-request", requestId, request });
+  }
+}
+
+export interface SimWatcherOptions {
+  readonly key: Uint8Array;
+  readonly rangeEnd: Uint8Array;
+  /** How often the watcher asks for progress (and checks the stream is alive). */
+  readonly progressEveryMs: number;
+  /** Silence for this long after asking for progress breaks the stream. */
+  readonly staleAfterMs: number;
+}
+
+export class SimWatcher {
+  /** Every event accepted, in order of arrival. */
+  readonly events: Event[] = [];
+  /** Every revision up to this one has been delivered (events or a progress answer). */
+  seenRevision = 0;
+  reconnects = 0;
+  private streamId = 0;
+  private member = "";
+  private expectedSeq = 0;
+  private requestSeq = 0;
+  private lastHeardMs = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly world: World,
+    private readonly network: SimNetwork<NetMessage>,
+    readonly name: string,
+    private readonly members: readonly string[],
+    private readonly random: Prng,
+    private readonly o: SimWatcherOptions,
+  ) {
+    network.attach(name, (from, m) => {
+      if (m.type === "watch-response") this.onResponse(from, m.streamId, m.seq, m.responses);
+    });
+  }
+
+  start(): void {
+    this.open();
+    this.tick();
+  }
+
+  /** Stops asking for progress (the run is ending); the stream stays open. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private open(): void {
+    this.member = this.random.pick(this.members);
+    this.expectedSeq = 0;
+    this.requestSeq = 0;
+    this.lastHeardMs = this.world.nowMs;
+    this.send({
+      request_union: "create_request",
+      create_request: {
+        key: this.o.key,
+        range_end: this.o.rangeEnd,
+        start_revision: this.seenRevision + 1,
+      },
+    });
+  }
+
+  private reconnect(): void {
+    this.send({ request_union: "close" });
+    this.streamId++;
+    this.reconnects++;
+    this.open();
+  }
+
+  private send(request: WatchStreamRequest): void {
+    const seq = this.requestSeq++;
+    this.network.send(this.name, this.member, {
+      type: "watch-request",
+      streamId: this.streamId,
+      seq,
+      request,
+    });
+  }
+
+  private tick(): void {
+    const digest = digestWords(this.streamId, this.expectedSeq);
+    this.world.schedule(this.o.progressEveryMs, this.name, "watch-progress", digest, () => {
+      if (this.world.nowMs - this.lastHeardMs > this.o.staleAfterMs) this.reconnect();
+      else this.send({ request_union: "progress_request", progress_request: {} });
+      if (!this.stopped) this.tick();
+    });
+  }
+
+  private onResponse(
+    from: string,
+    streamId: number,
+    seq: number,
+    responses: readonly WatchResponse[],
+  ): void {
+    if (streamId !== this.streamId || from !== this.member || seq < this.expectedSeq) return;
+    if (seq > this.expectedSeq) return this.reconnect(); // a lost message: the stream is broken
+    this.expectedSeq++;
+    this.lastHeardMs = this.world.nowMs;
+    for (const r of responses) {
+      if (r.canceled) return this.reconnect();
+      this.accept(r);
+    }
+  }
+
+  private accept(r: WatchResponse): void {
+    if (r.events.length > 0) {
+      this.events.push(...r.events);
+      const last = r.events[r.events.length - 1] as Event;
+      this.seenRevision = Math.max(this.seenRevision, last.kv.mod_revision);
+    } else if (r.watch_id === -1) {
+      // A progress answer: every event up to the header revision has been sent on this stream.
+      this.seenRevision = Math.max(this.seenRevision, r.header.revision);
+    }
+  }
+}
+
+/** A one-line description of an event, for comparing event sequences. */
+export function describeEvent(e: { type: string; kv: KeyValue }): string {
+  const kv = e.kv;
+  const text = (bytes: Uint8Array) => String.fromCharCode(...bytes);
+  return `${e.type} ${text(kv.key)}@${kv.mod_revision} c${kv.create_revision} v${kv.version} l${kv.lease} =${text(kv.value)}`;
+}
