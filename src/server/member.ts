@@ -143,10 +143,6 @@ export interface MemberWatch {
 interface OpenWatch {
   readonly stream: WatchStream;
   readonly onResponses: (responses: WatchResponse[]) => void;
-  /** Start revisions of create requests not yet answered, in request order. */
-  readonly pendingStarts: number[];
-  /** Watchers that started above the store's revision: events below the start are not theirs. */
-  readonly minRevision: Map<number, number>;
 }
 
 const EMPTY_CONF_STATE: Omit<ConfState, "voters"> = {
@@ -404,16 +400,11 @@ export class Member {
     const open: OpenWatch = {
       stream: this.watchable.openStream(),
       onResponses,
-      pendingStarts: [],
-      minRevision: new Map(),
     };
     this.watches.push(open);
     return {
       request: (req) => {
         if (this.stopped) return;
-        if (req.request_union === "create_request") {
-          open.pendingStarts.push(req.create_request.start_revision ?? 0);
-        }
         open.stream.request(req);
         this.pump();
       },
@@ -703,8 +694,7 @@ export class Member {
       // take() refills the queue from the log, so drain until the stream has caught up.
       while (w.stream.queued > 0) responses.push(...w.stream.take());
       const fill = (r: WatchResponse) => ({ ...r, header: this.header(r.header.revision) });
-      const kept = responses.flatMap((r) => keepFromStart(w, r));
-      if (kept.length > 0) this.replies.push(() => w.onResponses(kept.map(fill)));
+      this.replies.push(() => w.onResponses(responses.map(fill)));
     }
   }
 
@@ -780,27 +770,6 @@ export class Member {
     const got = this.storage.entries(index, index + 1, Number.POSITIVE_INFINITY);
     return typeof got === "string" ? undefined : got[0];
   }
-}
-
-/**
- * A watcher created with a start revision above the store's current one (a lagging member) must
- * not get the events below its start as the store catches up (etcd filters them by the watcher's
- * minimum revision); the watchable store delivers every committed revision to a synced watcher,
- * so the member drops those here. Returns the response, trimmed, or nothing if none is left.
- */
-function keepFromStart(w: OpenWatch, r: WatchResponse): WatchResponse[] {
-  if (r.created) {
-    const start = w.pendingStarts.shift() ?? 0;
-    if (!r.canceled && start > r.header.revision) w.minRevision.set(r.watch_id, start);
-    return [r];
-  }
-  const min = w.minRevision.get(r.watch_id);
-  if (r.canceled) w.minRevision.delete(r.watch_id);
-  if (min === undefined || r.events.length === 0) return [r];
-  const events = r.events.filter((e) => e.kv.mod_revision >= min);
-  if (events.length === 0) return [];
-  w.minRevision.delete(r.watch_id);
-  return [{ ...r, events }];
 }
 
 function isReadOnlyTxn(req: TxnRequest): boolean {

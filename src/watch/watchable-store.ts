@@ -195,7 +195,9 @@ export class WatchStream {
   /** @internal Delivers a committed txn to synced watchers, or demotes them when full. */
   notify(txn: CommittedTxn): void {
     for (const w of this.watchers.values()) {
-      if (!w.synced) continue;
+      // A watcher created with a start revision above the current one waits for it: the
+      // revisions committed before its start are not its events.
+      if (!w.synced || txn.revision < w.nextRevision) continue;
       const events = this.select(w, txn.events);
       if (events.length > 0 && !this.hasRoom()) {
         w.synced = false; // catch up from the log later; nextRevision stays at this revision

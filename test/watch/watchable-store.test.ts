@@ -60,6 +60,18 @@ describe("watchable store", () => {
     expect(fromUtf8(out[3]!.events[0]!.prev_kv!.value)).toBe("3");
   });
 
+  it("waits for a start revision above the current one, skipping the revisions before it", () => {
+    const { stream, watch, put } = setup();
+    put("k", "1"); // revision 2
+    watch({ key: b("k"), start_revision: 4 });
+    put("k", "2"); // revision 3: before the watcher's start
+    put("k", "3"); // revision 4
+    put("k", "4"); // revision 5
+    const out = stream.take();
+    expect(out[0]).toMatchObject({ created: true });
+    expect(out.slice(1).map(summary)).toEqual([["PUT:k@4"], ["PUT:k@5"]]);
+  });
+
   it("cancels a watcher whose start revision was compacted, with compact_revision", () => {
     const { kv, stream, watch, put } = setup();
     put("k");
