@@ -57,7 +57,12 @@ export interface Scenario {
     readonly readRatio: number;
   };
   readonly faults: readonly Fault[];
-  readonly checks: { readonly raftSafety: boolean; readonly livenessWithinMs: number | undefined };
+  readonly checks: {
+    /** The checks named in the file, in order (liveness as "liveness"). */
+    readonly names: readonly string[];
+    readonly raftSafety: boolean;
+    readonly livenessWithinMs: number | undefined;
+  };
   /**
    * When every fault has ended and the cluster is healed: the end of `duration`. The liveness
    * window (`within`) and a probe phase follow it, with the workload still running.
@@ -195,10 +200,13 @@ function toShape(p: NonNullable<FaultSpec["partition"]>): PartitionShape {
 
 function toScenario(s: ScenarioFile): Scenario {
   let livenessWithinMs: number | undefined;
-  let raftSafety = false;
+  const names: string[] = [];
   for (const check of s.checks) {
-    if (check === "raft-safety") raftSafety = true;
-    else livenessWithinMs = check.liveness.within;
+    if (typeof check === "string") names.push(check);
+    else {
+      names.push("liveness");
+      livenessWithinMs = check.liveness.within;
+    }
   }
   const n = s.network;
   return {
@@ -232,7 +240,7 @@ function toScenario(s: ScenarioFile): Scenario {
       jitterMs: f.jitter ?? 0,
       action: toAction(f),
     })),
-    checks: { raftSafety, livenessWithinMs },
+    checks: { names, raftSafety: names.includes("raft-safety"), livenessWithinMs },
     faultsEndMs: s.duration,
   };
 }

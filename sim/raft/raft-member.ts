@@ -73,6 +73,11 @@ export class RaftMember {
     return this.storage.initialState().hardState.term;
   }
 
+  /** The persisted commit index. */
+  get commitIndex(): number {
+    return this.storage.initialState().hardState.commit;
+  }
+
   get host(): SimHost {
     return this.o.host;
   }

@@ -2,13 +2,16 @@
 // checks, run the world to the end, and summarize.
 import { RaftLivenessCheck } from "../check/raft-liveness.js";
 import { Nemesis, type NemesisCluster } from "../nemesis.js";
+import { verdicts } from "../check/verdicts.js";
+import type { RunArtifacts } from "../run-artifacts.js";
 import type { RunSummary } from "../run-summary.js";
 import type { Scenario } from "../scenario.js";
 import { wallNowMs } from "../wall-time.js";
-import { RaftProposalWorkload } from "../workload/raft-proposals.js";
+import { operationRecords, RaftProposalWorkload } from "../workload/raft-proposals.js";
 import { World } from "../world.js";
 import { RaftCluster } from "./raft-cluster.js";
 import type { RaftMember } from "./raft-member.js";
+import { RaftTimeline } from "./timeline.js";
 
 function nemesisView(cluster: RaftCluster): NemesisCluster {
   const get = (name: string): RaftMember => {
@@ -36,7 +39,17 @@ function phases(s: Scenario): { probeEndMs: number; endMs: number } {
   return { probeEndMs, endMs: probeEndMs + settleMs };
 }
 
+/** One run's summary (see runRaft for everything the run leaves behind). */
 export function runRaftScenario(scenario: Scenario, seed: number): RunSummary {
+  return runRaft(scenario, seed, "").summary;
+}
+
+/** Timeline samples: about 1500 per member over the run, never finer than a heartbeat. */
+function sampleIntervalMs(scenario: Scenario, endMs: number): number {
+  return Math.max(scenario.cluster.heartbeatMs, Math.ceil(endMs / 1500));
+}
+
+export function runRaft(scenario: Scenario, seed: number, scenarioText: string): RunArtifacts {
   const wallStart = wallNowMs();
   const world = new World(seed);
   const workload = new RaftProposalWorkload(
@@ -64,10 +77,12 @@ export function runRaftScenario(scenario: Scenario, seed: number): RunSummary {
           probeEndMs,
         });
   liveness?.start();
+  const timeline = new RaftTimeline(world, cluster, sampleIntervalMs(scenario, endMs));
+  timeline.start(endMs);
   world.runUntil({ untilMs: endMs });
   liveness?.finish(workload.proposals);
   const violations = cluster.violations;
-  return {
+  const summary: RunSummary = {
     scenario: scenario.name,
     seed,
     traceHash: world.traceHash(),
@@ -87,5 +102,14 @@ export function runRaftScenario(scenario: Scenario, seed: number): RunSummary {
       recoveryMs: liveness?.recoveryMs ?? null,
       network: { ...cluster.network.stats },
     },
+  };
+  return {
+    summary,
+    scenarioText,
+    checks: verdicts(scenario.checks.names, violations.all()),
+    operations: operationRecords(workload),
+    timeline: timeline.samples,
+    historyJsonLines: undefined,
+    watch: undefined,
   };
 }

@@ -7,6 +7,7 @@ import type { Prng } from "../../src/lib/prng.js";
 import type { Entry, ReadState } from "../../src/raft/types.js";
 import type { RaftCluster } from "../raft/raft-cluster.js";
 import type { RaftMember } from "../raft/raft-member.js";
+import type { OperationRecord } from "../run-artifacts.js";
 import type { World } from "../world.js";
 
 export interface Proposal {
@@ -27,6 +28,7 @@ export interface ReadRequest {
   /** The highest index any member knew committed when the read was requested. */
   readonly committedAtRequest: number;
   answeredIndex: number | undefined;
+  answeredAtMs: number | undefined;
 }
 
 export function encodeOpId(id: number): Uint8Array {
@@ -38,6 +40,25 @@ export function encodeOpId(id: number): Uint8Array {
 export function decodeOpId(data: Uint8Array): number | undefined {
   if (data.length !== 8) return undefined;
   return new DataView(data.buffer, data.byteOffset, 8).getFloat64(0);
+}
+
+/** The operations of the run as the report shows them. */
+export function operationRecords(w: RaftProposalWorkload): OperationRecord[] {
+  const proposals = w.proposals.map((p): OperationRecord => ({
+    client: "client",
+    kind: "propose",
+    callMs: p.proposedAtMs,
+    returnMs: p.committedAtMs,
+    result: !p.accepted ? "dropped" : p.committedAtMs !== undefined ? "ok" : "unknown",
+  }));
+  const reads = w.reads.map((r): OperationRecord => ({
+    client: "client",
+    kind: "read-index",
+    callMs: r.requestedAtMs,
+    returnMs: r.answeredAtMs,
+    result: r.answeredAtMs !== undefined ? "ok" : "unknown",
+  }));
+  return [...proposals, ...reads].sort((a, b) => a.callMs - b.callMs);
 }
 
 export class RaftProposalWorkload {
@@ -75,6 +96,7 @@ export class RaftProposalWorkload {
     const read = id === undefined ? undefined : this.reads[id];
     if (read === undefined || read.answeredIndex !== undefined) return;
     read.answeredIndex = state.index;
+    read.answeredAtMs = this.world.nowMs;
     if (state.index < read.committedAtRequest) {
       const cluster = this.cluster as RaftCluster;
       cluster.violations.add({
@@ -111,6 +133,7 @@ export class RaftProposalWorkload {
       member: target.name,
       committedAtRequest: (this.cluster as RaftCluster).checker.committedIndex,
       answeredIndex: undefined,
+      answeredAtMs: undefined,
     });
     target.readIndex(encodeOpId(id));
   }

@@ -7,12 +7,12 @@ import { runRaftScenario } from "../../sim/raft/run-raft.js";
 import { parseScenario } from "../../sim/scenario.js";
 
 const pins = [
-  { file: "scenarios/raft-partitions.yaml", seed: 1, traceHash: "d90c4dfc13a4f240", events: 87134 },
+  { file: "scenarios/raft-partitions.yaml", seed: 1, traceHash: "3f2221517c12d5d0", events: 88475 },
   {
     file: "test/sim/testdata/raft-short.yaml",
     seed: 11,
-    traceHash: "28b14d0255f9b83b",
-    events: 9920,
+    traceHash: "cc8f34d29340ffdc",
+    events: 10211,
   },
 ];
 

@@ -76,6 +76,7 @@ describe("the read-index check", () => {
       member: "m1",
       committedAtRequest: 10,
       answeredIndex: undefined,
+      answeredAtMs: undefined,
     });
     workload.reads.push({
       id: 1,
@@ -83,6 +84,7 @@ describe("the read-index check", () => {
       member: "m1",
       committedAtRequest: 10,
       answeredIndex: undefined,
+      answeredAtMs: undefined,
     });
     workload.onReadState(member, { index: 10, requestCtx: encodeOpId(0) });
     expect(cluster.violations.count).toBe(0);

@@ -48,7 +48,11 @@ describe("scenario files", () => {
       kind: "partition",
       shape: { type: "groups", groups: [[1], [2, 3]] },
     });
-    expect(s.checks).toEqual({ raftSafety: true, livenessWithinMs: 5000 });
+    expect(s.checks).toEqual({
+      names: ["raft-safety", "liveness"],
+      raftSafety: true,
+      livenessWithinMs: 5000,
+    });
   });
 
   it("loads the standard raft scenario", () => {

@@ -1,8 +1,8 @@
 // detcd-sim run / replay: one simulation run from a scenario file and a seed.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import type { ArgumentsCamelCase, Argv, CommandModule } from "yargs";
-import { runRaftScenario } from "../../../sim/raft/run-raft.js";
+import type { CheckVerdict } from "../../../sim/run-artifacts.js";
+import { writeRunDir } from "../../../sim/run-dir.js";
+import { runScenario } from "../../../sim/run-scenario.js";
 import type { RunSummary } from "../../../sim/run-summary.js";
 import { BadInputError, loadScenarioFile, parseSeed } from "./scenario-file.js";
 
@@ -37,16 +37,7 @@ function options(y: Argv): Argv<RunArgs> {
     });
 }
 
-function writeRunDir(out: string, summary: RunSummary, scenarioText: string): string {
-  const dir = resolve(join(out, `${summary.scenario}-${summary.seed}`));
-  mkdirSync(dir, { recursive: true });
-  const withReport = { ...summary, report: dir };
-  writeFileSync(join(dir, "summary.json"), JSON.stringify(withReport, null, 2) + "\n");
-  writeFileSync(join(dir, "scenario.yaml"), scenarioText);
-  return dir;
-}
-
-function printHuman(s: RunSummary, scenarioFile: string): void {
+function printHuman(s: RunSummary, checks: readonly CheckVerdict[], scenarioFile: string): void {
   const ratio = s.wallMs > 0 ? Math.round(s.virtualMs / s.wallMs) : Infinity;
   console.log(`scenario   ${s.scenario}`);
   console.log(`seed       ${s.seed}`);
@@ -59,6 +50,8 @@ function printHuman(s: RunSummary, scenarioFile: string): void {
     `ops        ${s.ops} (${s.details.committedOps} proposals committed, ${s.details.answeredReads} reads answered)`,
   );
   console.log(`faults     ${s.details.faults.length}`);
+  for (const c of checks)
+    console.log(`check      ${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}`);
   console.log(`violations ${s.violations}`);
   for (const v of s.details.violations.slice(0, 10)) {
     console.log(
@@ -79,10 +72,10 @@ function execute(args: ArgumentsCamelCase<RunArgs>, replay: boolean): void {
   if (expected !== undefined && !/^[0-9a-f]{16}$/.test(expected)) {
     throw new BadInputError(`--trace-hash must be 16 hex digits (got ${JSON.stringify(expected)})`);
   }
-  let summary = runRaftScenario(scenario, seed);
-  if (args.out !== undefined)
-    summary = { ...summary, report: writeRunDir(args.out, summary, text) };
-  printHuman(summary, args.scenario);
+  const artifacts = runScenario(scenario, seed, text);
+  let summary = artifacts.summary;
+  if (args.out !== undefined) summary = { ...summary, report: writeRunDir(args.out, artifacts) };
+  printHuman(summary, artifacts.checks, args.scenario);
   const mismatch = expected !== undefined && expected !== summary.traceHash;
   if (mismatch)
     console.log(`replay     trace hash differs: expected ${expected}, got ${summary.traceHash}`);
