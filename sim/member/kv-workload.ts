@@ -6,7 +6,7 @@
 // Recording rules: an answered operation gets its return time and output; a timeout, or an error
 // that may come after the request reached Raft (Timeout, LeaderChanged, Stopped), leaves the
 // outcome unknown for writes; reads with no answer are dropped (they changed nothing); requests
-// refused before Raft (NoLeader, TooManyRequests) are dropped too: they certainly had no effect.
+// refused before Raft or dropped by it (NoLeader, TooManyRequests, ProposalDropped) are dropped too: they certainly had no effect.
 import { unreachable } from "../../src/lib/assert.js";
 import { bytesToLatin1, latin1ToBytes, prefixEnd } from "../../src/lib/bytes.js";
 import type { Prng } from "../../src/lib/prng.js";
@@ -38,7 +38,7 @@ const DEFINITE_ERRORS: Readonly<Record<string, Model.EtcdErrorCode>> = {
   LeaseExist: "lease-exists",
   DuplicateKey: "duplicate-key",
 };
-const NOT_APPLIED = new Set(["NoLeader", "TooManyRequests"]);
+const NOT_APPLIED = new Set(["NoLeader", "TooManyRequests", "ProposalDropped"]);
 
 const t = bytesToLatin1;
 

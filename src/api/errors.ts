@@ -8,6 +8,7 @@
 /** gRPC status code names used by etcd's errors (google.golang.org/grpc/codes). */
 export type GrpcCode =
   | "Canceled"
+  | "Unknown"
   | "InvalidArgument"
   | "DeadlineExceeded"
   | "NotFound"
@@ -22,6 +23,7 @@ export type GrpcCode =
 /** Numeric values of the gRPC codes above, for the wire. */
 export const GRPC_CODE_VALUES: Readonly<Record<GrpcCode, number>> = {
   Canceled: 1,
+  Unknown: 2,
   InvalidArgument: 3,
   DeadlineExceeded: 4,
   NotFound: 5,
@@ -82,6 +84,10 @@ const CATALOGUE = {
 
   RequestTooLarge: def("InvalidArgument", "etcdserver: request is too large"),
   TooManyRequests: def("ResourceExhausted", "etcdserver: too many requests"),
+  // Raft refused a proposal although a leader exists (a leadership transfer is under way, or the
+  // uncommitted-size limit is reached). etcd returns raft's own error, which no gRPC mapping
+  // covers, so clients see code Unknown with raft's message.
+  ProposalDropped: def("Unknown", "raft proposal dropped"),
 
   RootUserNotExist: def("FailedPrecondition", "etcdserver: root user does not exist"),
   RootRoleNotExist: def("FailedPrecondition", "etcdserver: root user does not have root role"),

@@ -26,6 +26,14 @@ export interface MemberConfig {
   readonly leaseCheckpointIntervalMs: number;
   /** Upper bound on uncommitted entry bytes at the leader (raft's MaxUncommittedEntriesSize). */
   readonly maxUncommittedEntriesBytes: number;
+  /** How long a leader waits to apply its backlog before a lease request (etcd: 1 s). */
+  readonly applyWaitTimeoutMs: number;
+  /** Pause before a forwarded lease request is tried again at the new leader (etcd: 50 ms). */
+  readonly leaseForwardRetryMs: number;
+  /** Attempts of one forwarded lease request, the first included. */
+  readonly leaseForwardMaxAttempts: number;
+  /** Watch responses a stream may hold before its watchers catch up from the log (etcd: 128). */
+  readonly watchMaxQueuedResponses: number;
 }
 
 export const DEFAULT_MEMBER_CONFIG: MemberConfig = {
@@ -41,6 +49,10 @@ export const DEFAULT_MEMBER_CONFIG: MemberConfig = {
   leaseTickMs: 500,
   leaseCheckpointIntervalMs: 300_000,
   maxUncommittedEntriesBytes: 1 << 30,
+  applyWaitTimeoutMs: 1_000,
+  leaseForwardRetryMs: 50,
+  leaseForwardMaxAttempts: 10,
+  watchMaxQueuedResponses: 128,
 };
 
 /** The defaults with `overrides` on top; asserts nothing, see Member for the checks. */

@@ -9,8 +9,9 @@
 // Writes: validated as etcd's gRPC layer does, encoded with a cluster-unique request id, proposed,
 // and answered when this member applies the entry (or after requestTimeoutMs with Timeout; the
 // write may still commit later). Linearizable reads: ReadIndex, then read once applied >= index.
-// Serializable reads: local, at once. Lease keepalive and timetolive: the leader's lessor answers;
-// a follower forwards them to the leader over the peer transport.
+// Serializable reads: local, at once. Lease keepalive and timetolive: the leader's lessor answers,
+// once it has applied its backlog; a follower forwards them to the leader over the peer transport
+// and tries again at the new leader when leadership moves.
 //
 // Persistence: the Raft log lives in the MemoryStorage given to the constructor, which outlives a
 // crash; a member built on an existing storage rebuilds its state machine by re-applying every
@@ -55,7 +56,7 @@ import type {
   WatchResponse,
 } from "../api/rpc.js";
 import type { MemberEnv } from "../env/index.js";
-import type { TimerId } from "../env/timers.js";
+import type { TimerId, Timers } from "../env/timers.js";
 import { Lessor, MAX_LEASE_TTL_SECONDS } from "../lease/index.js";
 import { KvStore } from "../mvcc/kv-store.js";
 import { MemoryStorage, RawNode } from "../raft/index.js";
@@ -70,12 +71,14 @@ import type {
 } from "../raft/types.js";
 import { WatchableStore, type WatchStream } from "../watch/watchable-store.js";
 import { applyRequest, type AppliedResponse } from "./apply.js";
+import { ApplyWait } from "./apply-wait.js";
 import { memberConfig, type MemberConfig } from "./config.js";
 import {
   decodeInternalRequest,
   encodeInternalRequest,
   type InternalRequest,
 } from "./internal-request.js";
+import { LeaseRequests } from "./lease-requests.js";
 import type { ForwardedRequest, ForwardedResponse, MemberMessage } from "./messages.js";
 import { ReadIndexQueue } from "./read-index.js";
 import { RequestIds, WaitRegistry } from "./wait-registry.js";
@@ -197,8 +200,10 @@ function clusterIdOf(peers: readonly NodeId[]): bigint {
  * inside the Ready loop (possibly before the method returns). Errors are etcd's: NoLeader when the
  * member knows no leader, Stopped after stop(), Timeout when an answer did not come in time (a
  * write may still be applied later), LeaderChanged for a read interrupted by a leader change,
- * RequestTooLarge, TooManyOps and the request checks of src/api/validate.ts, and the store's own
- * errors from apply.
+ * ProposalDropped when Raft refused a write although a leader exists (it was not applied),
+ * TimeoutWaitAppliedIndex for a lease request the leader could not serve in time, RequestTooLarge
+ * (reads and writes), TooManyOps and the request checks of src/api/validate.ts, and the store's
+ * own errors from apply.
  */
 export class Member {
   readonly id: NodeId;
@@ -211,7 +216,8 @@ export class Member {
   private readonly node: RawNode;
   private readonly requestIds: RequestIds;
   private readonly waits: WaitRegistry<AppliedResponse>;
-  private readonly forwards: WaitRegistry<ForwardedResponse>;
+  private readonly leaseRequests: LeaseRequests;
+  private readonly applyWait: ApplyWait;
   private readonly reads: ReadIndexQueue;
   private readonly watches: OpenWatch[] = [];
   private readonly timers: TimerId[] = [];
@@ -221,7 +227,11 @@ export class Member {
   private role: StateType = "StateFollower";
   private lead: NodeId = 0;
   private applied = 0;
-  private nextForwardId = 0;
+  /**
+   * The index of the first entry of this member's current leadership (its empty entry). Once it
+   * is applied, so is every entry committed before the election.
+   */
+  private leaderStartIndex = 0;
   private readonly appliedIds = new RecentIds(APPLIED_IDS_REMEMBERED);
 
   constructor(private readonly o: MemberOptions) {
@@ -243,14 +253,33 @@ export class Member {
       leaseExists: (id) => this.lessor.has(id),
     });
     this.kv.onCommit((txn) => this.lessor.applyKvEvents(txn.events));
-    this.watchable = new WatchableStore(this.kv, { maxResponseBytes: config.maxRequestBytes });
+    this.watchable = new WatchableStore(this.kv, {
+      maxResponseBytes: config.maxRequestBytes,
+      maxQueuedResponses: config.watchMaxQueuedResponses,
+    });
     this.node = this.newNode();
     this.requestIds = new RequestIds(o.id, o.env.random);
     const defer = (callback: () => void) => this.replies.push(callback);
-    this.waits = new WaitRegistry(o.env.timers, defer);
-    this.forwards = new WaitRegistry(o.env.timers, defer);
+    // These timers answer callers, so the replies must run right after, not at the next tick.
+    const timers = this.pumpingTimers();
+    this.waits = new WaitRegistry(timers, defer);
+    this.applyWait = new ApplyWait(timers, defer, () => this.applied);
+    this.leaseRequests = new LeaseRequests({
+      timers,
+      nowMs: () => o.env.clock.now(),
+      defer,
+      leader: () => this.lead,
+      isLeader: () => this.isLeader,
+      answerHere: (request, done) => this.answerLeaseAsLeader(request, done),
+      forward: (to, forwardId, request) =>
+        this.o.send(to, { type: "forward-request", forwardId, request }),
+      requestTimeoutMs: config.requestTimeoutMs,
+      attemptTimeoutMs: config.electionMs,
+      retryDelayMs: config.leaseForwardRetryMs,
+      maxAttempts: config.leaseForwardMaxAttempts,
+    });
     this.reads = new ReadIndexQueue({
-      timers: o.env.timers,
+      timers,
       random: o.env.random,
       requestReadIndex: (ctx) => this.node.readIndex(ctx),
       appliedIndex: () => this.applied,
@@ -278,7 +307,7 @@ export class Member {
         this.answerForwarded(from, message.forwardId, message.request);
         break;
       case "forward-response":
-        this.forwards.trigger(message.forwardId, message.result);
+        this.leaseRequests.onResponse(message.forwardId, message.result);
         break;
       default:
         unreachable(message, "member message");
@@ -291,6 +320,9 @@ export class Member {
   range(req: RangeRequest, done: Done<RangeResponse>): void {
     const checked = checkRangeRequest(req);
     if (!checked.ok) return this.reply(done, checked);
+    if (rangeRequestBytes(req) > this.config.maxRequestBytes) {
+      return this.reply(done, err(Errors.RequestTooLarge));
+    }
     const serve = () => this.respond(done, this.kv.range(req));
     if (req.serializable === true) return this.local(done, serve);
     this.linearizable(done, serve);
@@ -320,7 +352,12 @@ export class Member {
   txn(req: TxnRequest, done: Done<TxnResponse>): void {
     const checked = checkTxnRequest(req, this.config.maxTxnOps);
     if (!checked.ok) return this.reply(done, checked);
-    if (isReadOnlyTxn(req)) return this.linearizable(done, () => this.readOnlyTxn(req, done));
+    if (isReadOnlyTxn(req)) {
+      // Not proposed, but etcd limits every request's size, reads included.
+      const bytes = encodeInternalRequest({ kind: "txn", id: 0, txn: req }).length;
+      if (bytes > this.config.maxRequestBytes) return this.reply(done, err(Errors.RequestTooLarge));
+      return this.linearizable(done, () => this.readOnlyTxn(req, done));
+    }
     this.propose(
       (id) => ({ kind: "txn", id, txn: req }),
       (a) => (a.kind === "txn" ? a.response : undefined),
@@ -466,7 +503,8 @@ export class Member {
     this.stopped = true;
     for (const t of this.timers) this.o.env.timers.cancel(t);
     this.waits.failAll(Errors.Stopped);
-    this.forwards.failAll(Errors.Stopped);
+    this.leaseRequests.failAll(Errors.Stopped);
+    this.applyWait.failAll(Errors.Stopped);
     this.reads.failAll(Errors.Stopped);
     for (const w of this.watches.splice(0)) w.stream.close();
     if (this.lessor.isPrimary) this.lessor.demote();
@@ -492,7 +530,8 @@ export class Member {
     );
     if (this.node.propose(data) === "dropped") {
       // Raft will certainly not commit it: a leadership transfer or the uncommitted-size limit.
-      this.waits.trigger(id, err(this.lead === 0 ? Errors.NoLeader : Errors.TooManyRequests));
+      // etcd hands raft's ErrProposalDropped to the client as is (no gRPC mapping covers it).
+      this.waits.trigger(id, err(this.lead === 0 ? Errors.NoLeader : Errors.ProposalDropped));
     }
     this.pump();
   }
@@ -526,23 +565,41 @@ export class Member {
     this.respond(done, this.kv.txn(req));
   }
 
-  /** Keepalive / timetolive: answered by the leader's lessor, forwarded there from a follower. */
+  /**
+   * Keepalive / timetolive: answered by the leader's lessor, forwarded there from a follower, and
+   * tried again at the new leader when leadership moves (see LeaseRequests).
+   */
   private leaderOnly(request: ForwardedRequest, done: Done<ForwardedResponse>): void {
     const refused = this.refusal();
     if (refused !== undefined) return this.reply(done, err(refused));
-    if (this.isLeader) {
-      this.reply(done, this.answerLease(request));
-      return this.pump();
-    }
-    const forwardId = this.nextForwardId++;
-    this.forwards.register(forwardId, this.config.requestTimeoutMs, done);
-    this.o.send(this.lead, { type: "forward-request", forwardId, request });
+    this.leaseRequests.request(request, done);
     this.pump();
   }
 
   private answerForwarded(from: NodeId, forwardId: number, request: ForwardedRequest): void {
-    const result = this.isLeader ? this.answerLease(request) : err(Errors.NotLeader);
-    this.o.send(from, { type: "forward-response", forwardId, result });
+    const send = (result: Result<ForwardedResponse, EtcdError>) =>
+      this.o.send(from, { type: "forward-response", forwardId, result });
+    if (!this.isLeader) return send(err(Errors.NotLeader));
+    this.answerLeaseAsLeader(request, send);
+  }
+
+  /**
+   * The leader answers once it has applied everything committed before it became leader and up
+   * to the commit index now (etcd's waitAppliedIndex): a revoke committed under the previous
+   * leader but not yet applied here must not be answered by a renewal of the lease it removed.
+   */
+  private answerLeaseAsLeader(
+    request: ForwardedRequest,
+    done: (result: Result<ForwardedResponse, EtcdError>) => void,
+  ): void {
+    const index = Math.max(this.leaderStartIndex, this.node.status().hardState.commit);
+    this.applyWait.wait(
+      index,
+      this.config.applyWaitTimeoutMs,
+      Errors.TimeoutWaitAppliedIndex,
+      () => done(this.isLeader ? this.answerLease(request) : err(Errors.NotLeader)),
+      (error) => done(err(error)),
+    );
   }
 
   private answerLease(request: ForwardedRequest): Result<ForwardedResponse, EtcdError> {
@@ -637,6 +694,7 @@ export class Member {
       for (const rs of rd.readStates) this.reads.onReadState(rs);
       this.node.advance(rd);
       this.reads.onApplied();
+      this.applyWait.onApplied();
     }
   }
 
@@ -665,12 +723,18 @@ export class Member {
     this.role = role;
     this.lead = lead;
     if (role === "StateLeader" && !wasLeader) {
-      this.o.observer?.onLeader(this.node.status().hardState.term, (i) => this.termAt(i));
+      const status = this.node.status();
+      // Raft appended this term's empty entry on becoming leader: it is the last entry now.
+      this.leaderStartIndex = status.lastIndex;
+      this.o.observer?.onLeader(status.hardState.term, (i) => this.termAt(i));
       this.lessor.promote(this.config.electionMs);
     } else if (role !== "StateLeader" && wasLeader) {
       this.lessor.demote();
     }
-    if (leadChanged) this.reads.onLeaderChanged();
+    if (leadChanged) {
+      this.reads.onLeaderChanged();
+      this.leaseRequests.onLeaderChanged();
+    }
   }
 
   private applyEntry(e: Entry): void {
@@ -724,6 +788,20 @@ export class Member {
     });
   }
 
+  /** The env's timers, with the Ready loop and replies run after each callback. */
+  private pumpingTimers(): Timers {
+    const timers = this.o.env.timers;
+    return {
+      schedule: (delayMs, callback) =>
+        timers.schedule(delayMs, () => {
+          if (this.stopped) return;
+          callback();
+          this.pump();
+        }),
+      cancel: (id) => timers.cancel(id),
+    };
+  }
+
   private every(intervalMs: number, action: () => void): void {
     const slot = this.timers.length;
     const arm = () => {
@@ -770,6 +848,14 @@ export class Member {
     const got = this.storage.entries(index, index + 1, Number.POSITIVE_INFINITY);
     return typeof got === "string" ? undefined : got[0];
   }
+}
+
+/** Fixed bytes a range request carries besides its keys (the options, as etcd encodes them). */
+const RANGE_REQUEST_OVERHEAD_BYTES = 64;
+
+/** The size of a range request on the wire, near enough for etcd's request size limit. */
+function rangeRequestBytes(req: RangeRequest): number {
+  return req.key.length + (req.range_end?.length ?? 0) + RANGE_REQUEST_OVERHEAD_BYTES;
 }
 
 function isReadOnlyTxn(req: TxnRequest): boolean {
