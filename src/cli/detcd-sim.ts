@@ -4,6 +4,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { checkCommand } from "./sim/check-command.js";
+import { reportCommand } from "./sim/report-command.js";
 import { replayCommand, runCommand } from "./sim/run-command.js";
 import { BadInputError } from "./sim/scenario-file.js";
 
@@ -13,8 +14,9 @@ try {
     .command(runCommand)
     .command(replayCommand)
     .command(checkCommand)
+    .command(reportCommand)
     .strict()
-    .demandCommand(1, "name a command: run, replay, check")
+    .demandCommand(1, "name a command: run, replay, check, report")
     .recommendCommands()
     .fail((message, error) => {
       throw error ?? new BadInputError(message);

@@ -1,6 +1,8 @@
 // detcd-sim run / replay: one simulation run from a scenario file and a seed.
+import { join } from "node:path";
 import type { ArgumentsCamelCase, Argv, CommandModule } from "yargs";
 import type { CheckVerdict } from "../../../sim/run-artifacts.js";
+import { writeReport } from "../../../sim/report/render.js";
 import { writeRunDir } from "../../../sim/run-dir.js";
 import { runScenario } from "../../../sim/run-scenario.js";
 import type { RunSummary } from "../../../sim/run-summary.js";
@@ -24,7 +26,8 @@ function options(y: Argv): Argv<RunArgs> {
     })
     .option("out", {
       type: "string",
-      describe: "write summary.json and scenario.yaml under DIR/<scenario>-<seed>/",
+      describe:
+        "write the run folder and its report (index.html, PNG charts) under DIR/<scenario>-<seed>/",
     })
     .option("json", {
       type: "boolean",
@@ -58,14 +61,14 @@ function printHuman(s: RunSummary, checks: readonly CheckVerdict[], scenarioFile
       `  - [${v.check}] at ${v.atMs}ms${v.member ? ` on ${v.member}` : ""}: ${v.message}`,
     );
   }
-  if (s.report !== null) console.log(`report     ${s.report}`);
+  if (s.report !== null) console.log(`report     ${join(s.report, "index.html")}`);
   console.log(`result     ${s.ok ? "PASS" : "FAIL"}`);
   console.log(
     `reproduce  detcd-sim replay --scenario ${scenarioFile} --seed ${s.seed} --trace-hash ${s.traceHash}`,
   );
 }
 
-function execute(args: ArgumentsCamelCase<RunArgs>, replay: boolean): void {
+async function execute(args: ArgumentsCamelCase<RunArgs>, replay: boolean): Promise<void> {
   const seed = parseSeed(args.seed);
   const { scenario, text } = loadScenarioFile(args.scenario);
   const expected = args["trace-hash"];
@@ -74,7 +77,12 @@ function execute(args: ArgumentsCamelCase<RunArgs>, replay: boolean): void {
   }
   const artifacts = runScenario(scenario, seed, text);
   let summary = artifacts.summary;
-  if (args.out !== undefined) summary = { ...summary, report: writeRunDir(args.out, artifacts) };
+  if (args.out !== undefined) {
+    const dir = writeRunDir(args.out, artifacts);
+    const report = await writeReport(dir, artifacts);
+    if (report.pngNote !== undefined) console.error(`detcd-sim: ${report.pngNote}`);
+    summary = { ...summary, report: dir };
+  }
   printHuman(summary, artifacts.checks, args.scenario);
   const mismatch = expected !== undefined && expected !== summary.traceHash;
   if (mismatch)
