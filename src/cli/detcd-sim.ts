@@ -3,6 +3,7 @@
 // Exit codes: 0 = every check passed, 1 = a check failed, 2 = bad input.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { campaignCommand } from "./sim/campaign-command.js";
 import { checkCommand } from "./sim/check-command.js";
 import { reportCommand } from "./sim/report-command.js";
 import { replayCommand, runCommand } from "./sim/run-command.js";
@@ -13,10 +14,11 @@ try {
     .scriptName("detcd-sim")
     .command(runCommand)
     .command(replayCommand)
+    .command(campaignCommand)
     .command(checkCommand)
     .command(reportCommand)
     .strict()
-    .demandCommand(1, "name a command: run, replay, check, report")
+    .demandCommand(1, "name a command: run, replay, campaign, check, report")
     .recommendCommands()
     .fail((message, error) => {
       throw error ?? new BadInputError(message);

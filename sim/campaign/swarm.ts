@@ -1,0 +1,171 @@
+// Swarm testing: each seed draws its own fault mix. First a random subset of the fault kinds is
+// switched on (and the base network's loss, duplication and reordering), then each enabled kind gets
+// its own number of occurrences, timings and strengths. Runs that leave some faults out entirely
+// reach states that an always-everything mix hides (Groce and Regehr's swarm testing; TigerBeetle's
+// VOPR draws every probability per seed the same way).
+//
+// Scenarios come from fast-check arbitraries, so the same generator serves campaigns (one sample
+// per seed) and property tests (sim/testing.ts). The generated scenario is written to a file and the
+// run replays from that file, never from the generator: a change of generator cannot change an old
+// failure's reproduction.
+import fc from "fast-check";
+import { parseDurationMs } from "../duration.js";
+import { FAULT_KINDS, type FaultKind, type ScenarioInput } from "../scenario-schema.js";
+import { durationText, scenarioToYaml } from "../scenario-yaml.js";
+
+type FaultInput = NonNullable<ScenarioInput["faults"]>[number];
+type NetworkInput = NonNullable<ScenarioInput["network"]>;
+
+export interface SwarmOptions {
+  /** Member counts to draw from (default 3 and 5). */
+  readonly members?: readonly number[];
+  /** Bounds of the fault phase in ms (default 10 s to 40 s). */
+  readonly minDurationMs?: number;
+  readonly maxDurationMs?: number;
+  /** Fault kinds that may be switched on (default all). */
+  readonly kinds?: readonly FaultKind[];
+  /** Most occurrences of one enabled kind (default 3). */
+  readonly maxFaultsPerKind?: number;
+  /** Liveness window in ms (default 10 s). */
+  readonly livenessWithinMs?: number;
+}
+
+const TARGETS = ["leader", "follower", "random-follower", "random"] as const;
+const DRIFT_RATES = [0.5, 0.8, 1.25, 1.5, 2];
+
+/** Milliseconds rounded to 100 ms so generated files read cleanly. */
+const ms100 = (min: number, max: number): fc.Arbitrary<number> =>
+  fc
+    .integer({
+      min: Math.ceil(min / 100),
+      max: Math.max(Math.ceil(min / 100), Math.floor(max / 100)),
+    })
+    .map((n) => n * 100);
+
+const probability = (max: number): fc.Arbitrary<number> =>
+  fc.integer({ min: 0, max: Math.round(max * 100) }).map((n) => n / 100);
+
+const target = fc.constantFrom(...TARGETS);
+
+/** The fault of one kind, without its timing. */
+function actionOf(kind: FaultKind): fc.Arbitrary<Partial<FaultInput>> {
+  switch (kind) {
+    case "partition":
+      return fc.oneof(
+        fc.constant({ partition: "random" as const }),
+        target.map((t) => ({ partition: { isolate: t } })),
+        fc.constant({ partition: { "one-way": { from: "leader", to: "random-follower" } } }),
+        fc.constant({ partition: { bridge: true as const } }),
+      );
+    case "network":
+      return fc
+        .record({ loss: probability(0.5), duplicate: probability(0.3), reorder: probability(0.5) })
+        .map((network) => ({ network }));
+    case "clog":
+      return target.map((t) => ({ clog: { target: t } }));
+    case "crash":
+      return fc
+        .record({ t: target, restartMs: fc.option(ms100(500, 5000), { nil: undefined }) })
+        .map(({ t, restartMs }) => ({
+          crash: { target: t },
+          ...(restartMs === undefined ? {} : { "restart-after": durationText(restartMs) }),
+        }));
+    case "pause":
+      return target.map((t) => ({ pause: { target: t } }));
+    case "clock-drift":
+      return fc
+        .record({ t: target, rate: fc.constantFrom(...DRIFT_RATES) })
+        .map(({ t, rate }) => ({ "clock-drift": { target: t, rate } }));
+  }
+}
+
+/** One occurrence of `kind` that starts after 1 s and ends before the fault phase does. */
+function faultOf(kind: FaultKind, durationMs: number): fc.Arbitrary<FaultInput> {
+  const maxForMs = Math.max(500, Math.min(8000, durationMs - 2000));
+  return fc
+    .record({ forMs: ms100(500, maxForMs), action: actionOf(kind) })
+    .chain(({ forMs, action }) =>
+      ms100(1000, Math.max(1000, durationMs - forMs - 500)).map((atMs) => {
+        // A crash is undone by its restart (or the final heal), not by `for`.
+        const timing =
+          kind === "crash"
+            ? { at: durationText(atMs) }
+            : { at: durationText(atMs), for: durationText(forMs) };
+        return { ...timing, ...action } as FaultInput;
+      }),
+    );
+}
+
+function networkOf(): fc.Arbitrary<NetworkInput> {
+  const maybe = (max: number) => fc.option(probability(max), { nil: undefined, freq: 2 });
+  return fc
+    .record({
+      latency: fc.integer({ min: 1, max: 5 }),
+      jitter: fc.integer({ min: 0, max: 10 }),
+      loss: maybe(0.05),
+      duplicate: maybe(0.05),
+      reorder: maybe(0.05),
+    })
+    .map((n) => ({
+      "latency-ms": n.latency,
+      "jitter-ms": n.jitter,
+      ...(n.loss === undefined ? {} : { loss: n.loss }),
+      ...(n.duplicate === undefined ? {} : { duplicate: n.duplicate }),
+      ...(n.reorder === undefined ? {} : { reorder: n.reorder, "reorder-ms": 30 }),
+    }));
+}
+
+/** Faults of the enabled kinds, ordered by start time. */
+function faultsOf(
+  kinds: readonly FaultKind[],
+  durationMs: number,
+  maxPerKind: number,
+): fc.Arbitrary<FaultInput[]> {
+  const perKind = kinds.map((k) =>
+    fc.array(faultOf(k, durationMs), { minLength: 1, maxLength: maxPerKind }),
+  );
+  return fc
+    .tuple(...perKind)
+    .map((lists) =>
+      lists.flat().sort((a, b) => (parseDurationMs(a.at) ?? 0) - (parseDurationMs(b.at) ?? 0)),
+    );
+}
+
+/** Scenarios in the file's form: a random fault mix per value (see the file comment). */
+export function swarmScenarioArbitrary(options: SwarmOptions = {}): fc.Arbitrary<ScenarioInput> {
+  const kinds = options.kinds ?? FAULT_KINDS;
+  const members = options.members ?? [3, 5];
+  const within = options.livenessWithinMs ?? 10_000;
+  return fc
+    .record({
+      members: fc.constantFrom(...members),
+      durationMs: ms100(options.minDurationMs ?? 10_000, options.maxDurationMs ?? 40_000),
+      enabled: fc.subarray([...kinds], { minLength: kinds.length > 0 ? 1 : 0 }),
+      network: networkOf(),
+      ratePerS: fc.integer({ min: 20, max: 100 }),
+    })
+    .chain((s) =>
+      faultsOf(s.enabled, s.durationMs, options.maxFaultsPerKind ?? 3).map(
+        (faults): ScenarioInput => ({
+          name: "swarm",
+          cluster: { members: s.members, "heartbeat-ms": 100, "election-ms": 1000 },
+          duration: durationText(s.durationMs),
+          network: s.network,
+          workload: { profile: "raft-proposals", "rate-per-s": s.ratePerS },
+          faults,
+          checks: ["raft-safety", { liveness: { within: durationText(within) } }],
+        }),
+      ),
+    );
+}
+
+/** The swarm scenario of `seed`, named swarm-<seed>, as YAML with a header saying where it came from. */
+export function swarmScenario(
+  seed: number,
+  options: SwarmOptions = {},
+): { name: string; text: string } {
+  const [input] = fc.sample(swarmScenarioArbitrary(options), { seed, numRuns: 1 });
+  const name = `swarm-${seed}`;
+  const comment = `Generated by detcd-sim campaign --swarm for seed ${seed}: a random fault mix.\nReplay: detcd-sim replay --scenario <this file> --seed ${seed}`;
+  return { name, text: scenarioToYaml({ ...(input as ScenarioInput), name }, comment) };
+}
