@@ -7,6 +7,7 @@ import { campaignCommand } from "./sim/campaign-command.js";
 import { checkCommand } from "./sim/check-command.js";
 import { reportCommand } from "./sim/report-command.js";
 import { replayCommand, runCommand } from "./sim/run-command.js";
+import { shrinkCommand } from "./sim/shrink-command.js";
 import { BadInputError } from "./sim/scenario-file.js";
 
 try {
@@ -16,9 +17,10 @@ try {
     .command(replayCommand)
     .command(campaignCommand)
     .command(checkCommand)
+    .command(shrinkCommand)
     .command(reportCommand)
     .strict()
-    .demandCommand(1, "name a command: run, replay, campaign, check, report")
+    .demandCommand(1, "name a command: run, replay, campaign, shrink, check, report")
     .recommendCommands()
     .fail((message, error) => {
       throw error ?? new BadInputError(message);
