@@ -27,8 +27,9 @@ export const PAGE_BYTES = 4096;
  * - "lose-all": nothing volatile survives;
  * - "keep-prefix": the writes issued first survive, a random suffix is lost;
  * - "torn": a random prefix survives and the next write survives in part, cut at a sector;
- * - "reorder": each unsynced page survives or not on its own, so a later page may survive an
- *   earlier one (holes read as zeros).
+ * - "reorder": each page dirtied since the last fsync is written back (with its content at the
+ *   crash) or not, on its own, so a later page may survive an earlier one; a page never written
+ *   back keeps its durable content (zeros past the durable end).
  */
 export type CrashMode = "lose-all" | "keep-prefix" | "torn" | "reorder";
 export const CRASH_MODES: readonly CrashMode[] = ["lose-all", "keep-prefix", "torn", "reorder"];
@@ -498,14 +499,43 @@ export class SimDisk implements Disk {
 
   private crashInode(inode: Inode, mode: CrashMode): void {
     if (inode.ops.length > 0) {
-      for (const op of this.survivors(inode.ops, mode)) inode.durable.apply(op);
-      inode.ops = [];
+      if (mode === "reorder") this.writeBackSomePages(inode);
+      else for (const op of this.survivors(inode.ops, mode)) inode.durable.apply(op);
     }
+    inode.ops = [];
     inode.current = Bytes.of(inode.durable.view());
   }
 
+  /**
+   * Reorder mode: the page cache writes dirty pages back whole and in any order; each dirty page
+   * reaches the platter with its content at the crash, or not at all.
+   */
+  private writeBackSomePages(inode: Inode): void {
+    const dirty = new Set<number>();
+    let truncated = false;
+    for (const op of inode.ops) {
+      if (op.kind === "truncate") truncated = true;
+      else {
+        const last = Math.floor((op.offset + op.data.length - 1) / PAGE_BYTES);
+        for (let p = Math.floor(op.offset / PAGE_BYTES); p <= last; p++) dirty.add(p);
+      }
+    }
+    const current = inode.current.view();
+    const durableLength = truncated
+      ? Math.min(inode.durable.length, current.length)
+      : inode.durable.length;
+    const next = Bytes.of(inode.durable.view().subarray(0, durableLength));
+    for (const page of [...dirty].sort((a, b) => a - b)) {
+      if (!this.random.chance(0.5)) continue;
+      const from = page * PAGE_BYTES;
+      if (from >= current.length) continue;
+      next.write(from, current.subarray(from, Math.min(from + PAGE_BYTES, current.length)));
+    }
+    inode.durable = next;
+  }
+
   /** The volatile writes (or parts of them) that reach the platter in a crash of this mode. */
-  private survivors(ops: readonly DataOp[], mode: CrashMode): DataOp[] {
+  private survivors(ops: readonly DataOp[], mode: Exclude<CrashMode, "reorder">): DataOp[] {
     switch (mode) {
       case "lose-all":
         return [];
@@ -516,8 +546,6 @@ export class SimDisk implements Disk {
         const torn = tear(ops[k] as DataOp, this.random);
         return torn === undefined ? ops.slice(0, k) : [...ops.slice(0, k), torn];
       }
-      case "reorder":
-        return ops.flatMap((op) => pages(op).filter(() => this.random.chance(0.5)));
       default:
         return unreachable(mode, "crash mode");
     }
@@ -576,24 +604,6 @@ function tear(op: DataOp, random: Prng): DataOp | undefined {
   if (boundaries.length === 0) return undefined;
   const cut = random.pick(boundaries);
   return { kind: "write", offset: op.offset, data: op.data.subarray(0, cut - op.offset) };
-}
-
-/** A write split at page boundaries of the file, so pages can survive independently. */
-function pages(op: DataOp): DataOp[] {
-  if (op.kind === "truncate") return [op];
-  const out: DataOp[] = [];
-  let at = op.offset;
-  const end = op.offset + op.data.length;
-  while (at < end) {
-    const pageEnd = Math.min(end, (Math.floor(at / PAGE_BYTES) + 1) * PAGE_BYTES);
-    out.push({
-      kind: "write",
-      offset: at,
-      data: op.data.subarray(at - op.offset, pageEnd - op.offset),
-    });
-    at = pageEnd;
-  }
-  return out;
 }
 
 function endOf(op: DataOp): number {

@@ -235,27 +235,25 @@ function readRecord(
   }
 }
 
+/**
+ * A write that never (fully) reached the platter: the file ends inside the record, or the record's
+ * bytes up to the end of their first sector are zeros, or a whole sector of the file under the
+ * record is zeros (a lost page). A flipped bit in durable data matches none of these.
+ */
 function isTorn(bytes: Uint8Array, at: number, step: RecordStep & { kind: "bad" }): boolean {
-  if (step.frameEnd === undefined && bytes.length - at < RECORD_HEADER_BYTES) return true;
-  if (
-    step.frameEnd !== undefined &&
-    step.frameEnd > bytes.length &&
-    step.reason === "record past end of file"
-  ) {
-    return true;
-  }
-  const end =
-    step.frameEnd === undefined ? at + RECORD_HEADER_BYTES : Math.min(step.frameEnd, bytes.length);
-  return hasZeroSector(bytes, at, end);
-}
-
-/** True if a sector overlapping [from, to) is all zeros (as far as the file goes). */
-function hasZeroSector(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let s = Math.floor(from / SECTOR_BYTES) * SECTOR_BYTES; s < to; s += SECTOR_BYTES) {
-    const end = Math.min(s + SECTOR_BYTES, bytes.length);
-    let zero = true;
-    for (let i = s; i < end && zero; i++) zero = bytes[i] === 0;
-    if (zero && end > s) return true;
+  if (bytes.length - at < RECORD_HEADER_BYTES) return true;
+  if (step.frameEnd !== undefined && step.frameEnd > bytes.length) return true;
+  const firstSectorEnd = Math.min(bytes.length, (Math.floor(at / SECTOR_BYTES) + 1) * SECTOR_BYTES);
+  if (allZero(bytes, at, firstSectorEnd)) return true;
+  const end = step.frameEnd ?? at + RECORD_HEADER_BYTES;
+  for (let s = Math.floor(at / SECTOR_BYTES) * SECTOR_BYTES; s < end; s += SECTOR_BYTES) {
+    if (s < bytes.length && allZero(bytes, s, Math.min(s + SECTOR_BYTES, bytes.length)))
+      return true;
   }
   return false;
+}
+
+function allZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
 }

@@ -1,6 +1,9 @@
 // Shared helpers of the storage tests: a simulated world with one member's disk, and a way to run
 // a callback-completed operation to its end on virtual time.
 import type { Entry } from "../../src/raft/types.js";
+import type { StorageResult } from "../../src/storage/errors.js";
+import { SnapshotStore } from "../../src/storage/snapshot-store.js";
+import { Wal, type WalRecovered } from "../../src/storage/wal.js";
 import { Failpoints } from "../../src/lib/failpoints.js";
 import { SimDisk, type SimDiskFaults } from "../../sim/disk.js";
 import { World } from "../../sim/world.js";
@@ -58,4 +61,22 @@ export function crashingFailpoints(r: Rig): {
     delay: (ms, next) => r.world.schedule(ms, "m1", "failpoint-stall", 0, next),
   });
   return { fp, crashedAt: () => crashedAt };
+}
+
+export function openWal(
+  r: Rig,
+  segmentBytes = 1 << 20,
+): StorageResult<{ wal: Wal; recovered: WalRecovered }> {
+  return run(r, (done) => Wal.open(r.disk, "wal", { segmentBytes }, done));
+}
+
+export function openSnapshots(r: Rig): SnapshotStore {
+  return okValue(
+    run<StorageResult<SnapshotStore>>(r, (done) => SnapshotStore.open(r.disk, "snap", done)),
+  );
+}
+
+/** Runs a storage operation that must succeed. */
+export function must<T>(r: Rig, issue: (done: (result: StorageResult<T>) => void) => void): T {
+  return okValue(run<StorageResult<T>>(r, issue));
 }

@@ -2,10 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { Wal, type WalRecovered } from "../../src/storage/wal.js";
 import type { StorageResult } from "../../src/storage/errors.js";
-import { entries, okValue, rig, run, type Rig } from "./helpers.js";
+import { entries, okValue, openWal, rig, run, type Rig } from "./helpers.js";
 
 function open(r: Rig, segmentBytes = 1 << 20): { wal: Wal; recovered: WalRecovered } {
-  return okValue(run(r, (done) => Wal.open(r.disk, "wal", { segmentBytes }, done)));
+  return okValue(openWal(r, segmentBytes));
 }
 
 function save(r: Rig, wal: Wal, batch: Parameters<Wal["save"]>[0]): void {
