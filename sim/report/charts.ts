@@ -76,6 +76,14 @@ export function shadedWindows(a: RunArtifacts): ShadedWindow[] {
   }));
 }
 
+/** Violations drawn as lines: the first few distinct times are enough to locate a failure. */
+const MARKERS_MAX = 20;
+
+function violationMarkers(a: RunArtifacts): { at: number; label: string }[] {
+  const times = [...new Set(a.summary.details.violations.map((v) => v.atMs))].slice(0, MARKERS_MAX);
+  return times.map((atMs) => ({ at: atMs / 1000, label: "violation" }));
+}
+
 /** Options every chart shares: fixed size, no animation, seconds on x, fault windows shaded. */
 function baseOptions(a: RunArtifacts, yTitle: string): Record<string, unknown> {
   return {
@@ -84,7 +92,11 @@ function baseOptions(a: RunArtifacts, yTitle: string): Record<string, unknown> {
     maintainAspectRatio: false,
     devicePixelRatio: 1,
     plugins: {
-      faultWindows: { windows: shadedWindows(a), yAxisWidth: Y_AXIS_WIDTH_PX },
+      faultWindows: {
+        windows: shadedWindows(a),
+        markers: violationMarkers(a),
+        yAxisWidth: Y_AXIS_WIDTH_PX,
+      },
       legend: { position: "top", labels: { boxWidth: 12 } },
     },
     scales: {
@@ -130,6 +142,7 @@ export function latencyChart(a: RunArtifacts): ChartSpec {
     caption:
       `Each point is one operation that returned: when it was called, and how long it took. ` +
       `Operations with an unknown outcome are counted under throughput.` +
+      (answered.length === 0 ? " No operation returned during this run." : "") +
       (thinned
         ? " Long series are thinned to the fastest and slowest operation per interval."
         : ""),
@@ -257,12 +270,16 @@ function lineChart(
     pointRadius: 0,
     borderWidth: 1.5,
   }));
+  const options = baseOptions(a, title.toLowerCase());
+  // Terms and indexes are counts: start at zero and keep an axis even when all are zero.
+  const scales = options.scales as Record<string, Record<string, unknown>>;
+  scales.y = { ...scales.y, min: 0, suggestedMax: 1, ticks: { precision: 0 } };
   return {
     id,
     title,
     caption,
     heightPx: 240,
-    config: { type: "line", data: { datasets }, options: baseOptions(a, title.toLowerCase()) },
+    config: { type: "line", data: { datasets }, options },
   };
 }
 

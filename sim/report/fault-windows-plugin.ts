@@ -1,6 +1,7 @@
 // A Chart.js plugin that shades fault windows behind the datasets, with the fault kind written at the
 // top of each box wide enough to hold it. With `yAxisWidth` it also fixes the width of the y axis
-// so that stacked charts share one x scale. It is kept as JavaScript source so the very same code is
+// so that stacked charts share one x scale, and `markers` draws dashed red lines at the times of
+// violations (the first one labelled). It is kept as JavaScript source so the very same code is
 // inlined into index.html and evaluated in Node for the PNGs; compiled TypeScript would carry
 // transpiler helpers into the page.
 import type { Plugin } from "chart.js";
@@ -31,6 +32,19 @@ export const FAULT_WINDOWS_PLUGIN_JS = `{
         ctx.fillStyle = "rgba(60, 60, 60, 0.75)";
         ctx.fillText(w.label, x0 + 2, area.top + 2 + (i % 3) * 11);
       }
+    }
+    var marks = opts.markers || [];
+    ctx.strokeStyle = "rgba(207, 34, 46, 0.9)";
+    ctx.fillStyle = "rgba(207, 34, 46, 0.9)";
+    ctx.setLineDash([4, 3]);
+    for (var j = 0; j < marks.length; j++) {
+      var mx = x.getPixelForValue(marks[j].at);
+      if (mx < area.left || mx > area.right) continue;
+      ctx.beginPath();
+      ctx.moveTo(mx, area.top);
+      ctx.lineTo(mx, area.bottom);
+      ctx.stroke();
+      if (j === 0) ctx.fillText(marks[j].label, Math.min(mx + 3, area.right - 60), area.bottom - 12);
     }
     ctx.restore();
   }
