@@ -28,6 +28,13 @@ export interface SwarmOptions {
   readonly maxFaultsPerKind?: number;
   /** Liveness window in ms (default 10 s). */
   readonly livenessWithinMs?: number;
+  /**
+   * The workload of each scenario (default raft-proposals at 20 to 100 proposals/s); give a KV
+   * profile here, with `checks` to match, for KV swarms.
+   */
+  readonly workload?: fc.Arbitrary<ScenarioInput["workload"]>;
+  /** The checks of each scenario (default raft-safety and liveness within `livenessWithinMs`). */
+  readonly checks?: ScenarioInput["checks"];
 }
 
 const TARGETS = ["leader", "follower", "random-follower", "random"] as const;
@@ -142,7 +149,11 @@ export function swarmScenarioArbitrary(options: SwarmOptions = {}): fc.Arbitrary
       durationMs: ms100(options.minDurationMs ?? 10_000, options.maxDurationMs ?? 40_000),
       enabled: fc.subarray([...kinds], { minLength: kinds.length > 0 ? 1 : 0 }),
       network: networkOf(),
-      ratePerS: fc.integer({ min: 20, max: 100 }),
+      workload:
+        options.workload ??
+        fc
+          .integer({ min: 20, max: 100 })
+          .map((rate) => ({ profile: "raft-proposals" as const, "rate-per-s": rate })),
     })
     .chain((s) =>
       faultsOf(s.enabled, s.durationMs, options.maxFaultsPerKind ?? 3).map(
@@ -151,9 +162,9 @@ export function swarmScenarioArbitrary(options: SwarmOptions = {}): fc.Arbitrary
           cluster: { members: s.members, "heartbeat-ms": 100, "election-ms": 1000 },
           duration: durationText(s.durationMs),
           network: s.network,
-          workload: { profile: "raft-proposals", "rate-per-s": s.ratePerS },
+          workload: s.workload,
           faults,
-          checks: ["raft-safety", { liveness: { within: durationText(within) } }],
+          checks: options.checks ?? ["raft-safety", { liveness: { within: durationText(within) } }],
         }),
       ),
     );
