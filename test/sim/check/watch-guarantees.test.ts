@@ -2,6 +2,7 @@
 // the committed history must pass them all, and one mutation of a faithful replay must fail with
 // the guarantee it breaks.
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import {
   checkWatchGuarantees,
   CommitLog,
@@ -344,5 +345,255 @@ describe("checkWatchGuarantees on hand-made histories", () => {
       "watch-iscreate",
       "watch-filter",
     ]);
+  });
+});
+
+// ---- property: faithful replays pass, one mutation fails with its name -------------------------------
+
+const KEYS = ["a", "b", "c", "d"];
+const keyArb = fc.constantFrom(...KEYS);
+
+type HistoryOp =
+  | { kind: "put"; key: string }
+  | { kind: "delete"; key: string; ranged: boolean }
+  | { kind: "txn"; keys: string[]; del: string | null };
+
+const historyOpArb: fc.Arbitrary<HistoryOp> = fc.oneof(
+  fc.record({ kind: fc.constant("put" as const), key: keyArb }),
+  fc.record({ kind: fc.constant("delete" as const), key: keyArb, ranged: fc.boolean() }),
+  fc.record({
+    kind: fc.constant("txn" as const),
+    keys: fc.uniqueArray(keyArb, { minLength: 1, maxLength: 3 }),
+    del: fc.option(keyArb),
+  }),
+);
+
+/** Applies the ops to a fresh store (values unique) and returns what it committed. */
+function commitAll(ops: readonly HistoryOp[]): { history: CommittedHistory; current: number } {
+  const kv = new KvStore();
+  const log = new CommitLog();
+  kv.onCommit(log.listener);
+  ops.forEach((op, i) => {
+    switch (op.kind) {
+      case "put":
+        kv.put({ key: b(op.key), value: b(`v${i}`) });
+        return;
+      case "delete":
+        kv.deleteRange({ key: b(op.key), ...(op.ranged ? { range_end: b("c") } : {}) });
+        return;
+      case "txn": {
+        const puts = op.keys.map((k) => putOp(k, `v${i}${k}`));
+        const del: RequestOp[] =
+          op.del !== null && !op.keys.includes(op.del)
+            ? [{ request: "request_delete_range", request_delete_range: { key: b(op.del) } }]
+            : [];
+        kv.txn({ success: [...puts, ...del] });
+        return;
+      }
+    }
+  });
+  return { history: log.history(), current: kv.currentRevision };
+}
+
+interface WatchPlan {
+  key: string;
+  rangeMode: "single" | "range" | "from";
+  endKey: string;
+  start: number;
+  createdAt: number;
+  upTo: number;
+  filter: "none" | "NOPUT" | "NODELETE";
+  prevKv: boolean;
+  /** Per delivered revision: start a new response / fragment it / progress after it. */
+  cuts: boolean[];
+  fragments: boolean[];
+  progress: number[];
+}
+
+const planArb: fc.Arbitrary<WatchPlan> = fc.record({
+  key: keyArb,
+  rangeMode: fc.constantFrom("single" as const, "range" as const, "from" as const),
+  endKey: fc.constantFrom("b", "c", "d", "e"),
+  start: fc.nat(30),
+  createdAt: fc.nat(30),
+  upTo: fc.nat(30),
+  filter: fc.constantFrom("none" as const, "NOPUT" as const, "NODELETE" as const),
+  prevKv: fc.boolean(),
+  cuts: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+  fragments: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+  progress: fc.array(fc.integer({ min: -1, max: 3 }), { minLength: 40, maxLength: 40 }),
+});
+
+function requestOf(plan: WatchPlan, current: number): WatchCreateRequest {
+  const rangeEnd =
+    plan.rangeMode === "single"
+      ? {}
+      : plan.rangeMode === "from"
+        ? { range_end: b("\0") }
+        : { range_end: b(plan.endKey > plan.key ? plan.endKey : "e") };
+  return {
+    key: b(plan.key),
+    ...rangeEnd,
+    start_revision: plan.start % (current + 3),
+    prev_kv: plan.prevKv,
+    ...(plan.filter === "none" ? {} : { filters: [plan.filter] }),
+  };
+}
+
+/** What a correct server would send for `plan`: every selected change from the start up to upTo. */
+function replayFaithfully(history: CommittedHistory, current: number, plan: WatchPlan) {
+  const request = requestOf(plan, current);
+  const createdAt = 1 + (plan.createdAt % current);
+  const start = request.start_revision || createdAt + 1;
+  const upTo = Math.max(Math.min(start - 1, current), 1 + (plan.upTo % current));
+  const revisions = history.revisions
+    .filter((r) => r.revision >= start && r.revision <= upTo)
+    .map((r) => eventsAt(history, request, r.revision))
+    .filter((events) => events.length > 0);
+  const responses: RecordedWatchResponse[] = [created(createdAt)];
+  let open: Event[] | undefined;
+  let lastProgress = 0;
+  const flush = (fragment = false) => {
+    if (open !== undefined && open.length > 0) responses.push(response(open, { fragment }));
+    open = undefined;
+  };
+  revisions.forEach((events, i) => {
+    if (open === undefined || plan.cuts[i % 40]) flush();
+    open ??= [];
+    if (events.length > 1 && plan.fragments[i % 40]) {
+      open.push(events[0] as Event);
+      flush(true);
+      open = events.slice(1);
+    } else {
+      open.push(...events);
+    }
+    // A progress notification may go out once this revision is sent, up to the next one.
+    const step = plan.progress[i % 40] ?? -1;
+    const delivered = (events[0] as Event).kv.mod_revision;
+    const next = revisions[i + 1]?.[0]?.kv.mod_revision ?? upTo + 1;
+    const p = Math.max(lastProgress, Math.min(delivered + step, next - 1));
+    if (step >= 0 && p >= delivered) {
+      flush();
+      responses.push(progress(p));
+      lastProgress = p;
+    }
+  });
+  flush();
+  responses.push(progress(upTo));
+  return record(request, responses);
+}
+
+type Mutation = "drop" | "duplicate" | "swap" | "move";
+
+interface Position {
+  readonly response: number;
+  readonly event: number;
+  readonly revision: number;
+}
+
+function positions(rs: readonly RecordedWatchResponse[]): Position[] {
+  return rs.flatMap((r, response) =>
+    r.events.map((e, event) => ({ response, event, revision: e.kv.mod_revision })),
+  );
+}
+
+function setEvents(rs: RecordedWatchResponse[], i: number, events: Event[]): void {
+  rs[i] = { ...(rs[i] as RecordedWatchResponse), events };
+}
+
+/** Applies one mutation; returns the check that must fire, or undefined if it does not apply. */
+function mutate(
+  rs: RecordedWatchResponse[],
+  mutation: Mutation,
+  pick: number,
+  pick2: number,
+): string | undefined {
+  const all = positions(rs);
+  if (all.length === 0) return undefined;
+  const p = all[pick % all.length] as Position;
+  const events = () => [...(rs[p.response]?.events ?? [])];
+  switch (mutation) {
+    case "drop": {
+      const rest = events();
+      rest.splice(p.event, 1);
+      if (rest.length === 0) rs.splice(p.response, 1);
+      else setEvents(rs, p.response, rest);
+      const next = all[1];
+      const skipsStart = p === all[0] && next !== undefined && next.revision > p.revision;
+      return skipsStart ? "watch-resumable" : "watch-reliable";
+    }
+    case "duplicate": {
+      const more = events();
+      more.splice(p.event, 0, more[p.event] as Event);
+      setEvents(rs, p.response, more);
+      return "watch-unique";
+    }
+    case "swap": {
+      const others = all.filter((q) => q.revision !== p.revision);
+      const q = others[pick2 % Math.max(1, others.length)];
+      if (q === undefined) return undefined;
+      const a = rs[p.response]?.events[p.event] as Event;
+      const c = rs[q.response]?.events[q.event] as Event;
+      const first = events();
+      first[p.event] = c;
+      setEvents(rs, p.response, first);
+      const second = [...(rs[q.response]?.events ?? [])];
+      second[q.event] = a;
+      setEvents(rs, q.response, second);
+      return "watch-ordered";
+    }
+    case "move":
+      return moveProgressAhead(rs, pick);
+  }
+}
+
+/** Moves a progress notification before a response holding an event at or below its revision. */
+function moveProgressAhead(rs: RecordedWatchResponse[], pick: number): string | undefined {
+  const candidates = rs.flatMap((r, i) => {
+    if (r.watch_id !== -1) return [];
+    const earlier = rs
+      .slice(0, i)
+      .map((x, j) => (x.events.some((e) => e.kv.mod_revision <= r.revision) ? j : -1));
+    const target = Math.max(...earlier);
+    return target >= 0 ? [{ from: i, to: target }] : [];
+  });
+  const c = candidates[pick % Math.max(1, candidates.length)];
+  if (c === undefined) return undefined;
+  const [moved] = rs.splice(c.from, 1);
+  rs.splice(c.to, 0, moved as RecordedWatchResponse);
+  return "watch-bookmarkable";
+}
+
+describe("checkWatchGuarantees on replays of random histories", () => {
+  it("passes faithful replays and catches one mutation by name", () => {
+    const applied = new Map<Mutation, number>();
+    fc.assert(
+      fc.property(
+        fc.array(historyOpArb, { minLength: 6, maxLength: 25 }),
+        fc.array(planArb, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom<Mutation>("drop", "duplicate", "swap", "move"),
+        fc.nat(),
+        fc.nat(),
+        (ops, plans, mutation, pick, pick2) => {
+          const { history, current } = commitAll(ops);
+          const records = plans.map((plan) => replayFaithfully(history, current, plan));
+          expect(checkWatchGuarantees(records, history)).toEqual([]);
+          // Mutate a watch that received something (the first one, if none did).
+          const busy = records.filter((r) => positions([...r.responses]).length > 0);
+          const target = (busy[pick % Math.max(1, busy.length)] ?? records[0]) as WatchRecord;
+          const responses = [...target.responses];
+          const expected = mutate(responses, mutation, pick, pick2);
+          if (expected === undefined) return;
+          applied.set(mutation, (applied.get(mutation) ?? 0) + 1);
+          const mutated = records.map((r) => (r === target ? { ...r, responses } : r));
+          const names = checkWatchGuarantees(mutated, history).map((v) => v.check);
+          expect(names).toContain(expected);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    for (const m of ["drop", "duplicate", "swap", "move"] as const) {
+      expect(applied.get(m) ?? 0).toBeGreaterThan(20);
+    }
   });
 });
