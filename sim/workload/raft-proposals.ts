@@ -14,9 +14,9 @@ export interface Proposal {
   readonly id: number;
   readonly proposedAtMs: number;
   readonly member: string;
-  readonly accepted: boolean;
+  accepted: boolean;
   /** The leader's term when a leader accepted it; undefined if a follower took it (forwarded). */
-  readonly leaderTerm: number | undefined;
+  leaderTerm: number | undefined;
   committedAtMs: number | undefined;
   index: number | undefined;
 }
@@ -140,17 +140,19 @@ export class RaftProposalWorkload {
 
   private proposeOne(): void {
     const target = this.target();
-    const id = this.proposals.length;
-    const accepted = target.propose(encodeOpId(id)) === "ok";
-    const atLeader = target.role === "StateLeader";
-    this.proposals.push({
-      id,
+    const proposal: Proposal = {
+      id: this.proposals.length,
       proposedAtMs: this.world.nowMs,
       member: target.name,
-      accepted,
-      leaderTerm: accepted && atLeader ? target.term : undefined,
+      accepted: false,
+      leaderTerm: undefined,
       committedAtMs: undefined,
       index: undefined,
-    });
+    };
+    // Recorded before proposing: a single-member cluster commits and applies inside propose().
+    this.proposals.push(proposal);
+    const atLeader = target.role === "StateLeader";
+    proposal.accepted = target.propose(encodeOpId(proposal.id)) === "ok";
+    if (proposal.accepted && atLeader) proposal.leaderTerm = target.term;
   }
 }

@@ -54,6 +54,25 @@ describe.each([3, 5])("a %i-member cluster under chaos", (members) => {
   });
 });
 
+describe("a single-member cluster", () => {
+  it("commits every proposal it accepts (it applies inside propose)", () => {
+    const text = `
+name: single
+cluster: { members: 1, heartbeat-ms: 100, election-ms: 1000 }
+duration: 10s
+workload: { profile: raft-proposals, rate-per-s: 20 }
+faults:
+  - { at: 3s, pause: { target: leader }, for: 1s }
+checks: [raft-safety, { liveness: { within: 3s } }]
+`;
+    const parsed = parseScenario(text, "single");
+    if (!parsed.ok) throw new Error(formatScenarioError(parsed.error));
+    const s = runRaftScenario(parsed.value, 1);
+    expect(s.details.violations).toEqual([]);
+    expect(s.details.committedOps).toBeGreaterThan(s.ops * 0.6);
+  });
+});
+
 describe("the read-index check", () => {
   it("flags a read point below an index committed before the request", () => {
     const world = new World(1);
