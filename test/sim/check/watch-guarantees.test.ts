@@ -14,9 +14,15 @@ import {
   type WatchRecord,
 } from "../../../sim/check/watch-guarantees.js";
 import type { Event, KeyValue } from "../../../src/api/kv.js";
-import { header, type RequestOp, type WatchCreateRequest } from "../../../src/api/rpc.js";
+import {
+  header,
+  type RequestOp,
+  type WatchCreateRequest,
+  type WatchResponse,
+} from "../../../src/api/rpc.js";
 import { latin1ToBytes as b } from "../../../src/lib/bytes.js";
 import { KvStore } from "../../../src/mvcc/kv-store.js";
+import { WatchableStore } from "../../../src/watch/watchable-store.js";
 
 // ---- building records --------------------------------------------------------------------------
 
@@ -368,30 +374,33 @@ const historyOpArb: fc.Arbitrary<HistoryOp> = fc.oneof(
   }),
 );
 
-/** Applies the ops to a fresh store (values unique) and returns what it committed. */
+/** Applies one op; `tag` makes its values unique. */
+function applyOp(kv: KvStore, op: HistoryOp, tag: string): void {
+  switch (op.kind) {
+    case "put":
+      kv.put({ key: b(op.key), value: b(`v${tag}`) });
+      return;
+    case "delete":
+      kv.deleteRange({ key: b(op.key), ...(op.ranged ? { range_end: b("c") } : {}) });
+      return;
+    case "txn": {
+      const puts = op.keys.map((k) => putOp(k, `v${tag}${k}`));
+      const del: RequestOp[] =
+        op.del !== null && !op.keys.includes(op.del)
+          ? [{ request: "request_delete_range", request_delete_range: { key: b(op.del) } }]
+          : [];
+      kv.txn({ success: [...puts, ...del] });
+      return;
+    }
+  }
+}
+
+/** Applies the ops to a fresh store and returns what it committed. */
 function commitAll(ops: readonly HistoryOp[]): { history: CommittedHistory; current: number } {
   const kv = new KvStore();
   const log = new CommitLog();
   kv.onCommit(log.listener);
-  ops.forEach((op, i) => {
-    switch (op.kind) {
-      case "put":
-        kv.put({ key: b(op.key), value: b(`v${i}`) });
-        return;
-      case "delete":
-        kv.deleteRange({ key: b(op.key), ...(op.ranged ? { range_end: b("c") } : {}) });
-        return;
-      case "txn": {
-        const puts = op.keys.map((k) => putOp(k, `v${i}${k}`));
-        const del: RequestOp[] =
-          op.del !== null && !op.keys.includes(op.del)
-            ? [{ request: "request_delete_range", request_delete_range: { key: b(op.del) } }]
-            : [];
-        kv.txn({ success: [...puts, ...del] });
-        return;
-      }
-    }
-  });
+  ops.forEach((op, i) => applyOp(kv, op, String(i)));
   return { history: log.history(), current: kv.currentRevision };
 }
 
@@ -595,5 +604,119 @@ describe("checkWatchGuarantees on replays of random histories", () => {
     for (const m of ["drop", "duplicate", "swap", "move"] as const) {
       expect(applied.get(m) ?? 0).toBeGreaterThan(20);
     }
+  });
+});
+
+// ---- the real watchable store, recorded as a client would -----------------------------------------
+
+type StoreStep =
+  | { kind: "write"; op: HistoryOp }
+  | { kind: "take"; max: number }
+  | { kind: "sync" }
+  | { kind: "tick" }
+  | { kind: "progress" }
+  | { kind: "compact"; back: number };
+
+const storeStepArb: fc.Arbitrary<StoreStep> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant("write" as const), op: historyOpArb }), weight: 6 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant("take" as const),
+      max: fc.integer({ min: 1, max: 3 }),
+    }),
+    weight: 3,
+  },
+  { arbitrary: fc.constant({ kind: "sync" as const }), weight: 1 },
+  { arbitrary: fc.constant({ kind: "tick" as const }), weight: 1 },
+  { arbitrary: fc.constant({ kind: "progress" as const }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant("compact" as const), back: fc.nat(6) }), weight: 1 },
+);
+
+/** Sorts the responses of one stream into per-watch records, as a recording client would. */
+class StreamRecorder {
+  readonly records: { request: WatchCreateRequest; responses: RecordedWatchResponse[] }[] = [];
+  private readonly pending: WatchCreateRequest[] = [];
+  private readonly byId = new Map<number, RecordedWatchResponse[]>();
+
+  created(request: WatchCreateRequest): void {
+    this.pending.push(request);
+  }
+
+  receive(r: WatchResponse, nowMs: number): void {
+    const recorded = recordWatchResponse(nowMs, r);
+    if (r.created) {
+      const request = this.pending.shift() as WatchCreateRequest;
+      const responses = [recorded];
+      this.records.push({ request, responses });
+      this.byId.set(r.watch_id, responses);
+    } else if (r.watch_id === -1) {
+      for (const responses of this.byId.values()) responses.push(recorded);
+    } else {
+      this.byId.get(r.watch_id)?.push(recorded);
+    }
+  }
+}
+
+describe("checkWatchGuarantees on the watchable store", () => {
+  it("finds nothing wrong with what the store sends", () => {
+    fc.assert(
+      fc.property(
+        fc.array(historyOpArb, { maxLength: 10 }),
+        fc.array(planArb, { minLength: 1, maxLength: 3 }),
+        fc.array(storeStepArb, { maxLength: 80 }),
+        fc.integer({ min: 1, max: 4 }),
+        (before, plans, steps, maxQueuedResponses) => {
+          const kv = new KvStore();
+          const log = new CommitLog();
+          kv.onCommit(log.listener);
+          const ws = new WatchableStore(kv, {
+            maxQueuedResponses,
+            maxEventsPerRead: 2,
+            // Small enough that a revision with two events is fragmented for watches that allow it.
+            maxResponseBytes: 120,
+          });
+          const stream = ws.openStream();
+          const recorder = new StreamRecorder();
+          let nowMs = 0;
+          const receive = (rs: WatchResponse[]) => rs.forEach((r) => recorder.receive(r, nowMs++));
+          const write = (op: HistoryOp, i: number) => applyOp(kv, op, `s${i}`);
+          before.forEach(write);
+          for (const plan of plans) {
+            const request = {
+              ...requestOf(plan, kv.currentRevision),
+              progress_notify: plan.cuts[0] === true,
+              fragment: plan.fragments[0] === true,
+            };
+            recorder.created(request);
+            stream.request({ request_union: "create_request", create_request: request });
+          }
+          steps.forEach((step, i) => {
+            switch (step.kind) {
+              case "write":
+                return write(step.op, i);
+              case "take":
+                return receive(stream.take(step.max));
+              case "sync":
+                return ws.sync();
+              case "tick":
+                return ws.tickProgress();
+              case "progress":
+                return stream.request({ request_union: "progress_request", progress_request: {} });
+              case "compact": {
+                const revision = kv.currentRevision - step.back;
+                if (kv.compactTo(revision).ok) log.noteCompaction(revision);
+                return;
+              }
+            }
+          });
+          for (let i = 0; i < 1000 && stream.queued > 0; i++) receive(stream.take());
+          stream.request({ request_union: "progress_request", progress_request: {} });
+          receive(stream.take());
+          const records = recorder.records.map((r) => record(r.request, r.responses));
+          expect(checkWatchGuarantees(records, log.history())).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
