@@ -20,8 +20,8 @@ export interface CommittedRevision {
 }
 
 /**
- * The ground truth for watch checks. `revisions` is ascending and complete from the store's first
- * write: a revision that is absent changed nothing. `compactRevision` is the highest revision the
+ * The ground truth for watch checks. `revisions` is complete from the store's first write (revision
+ * 2) on, one entry per revision, ascending: every revision of a store changes at least one key. `compactRevision` is the highest revision the
  * store was compacted at during the run (-1 if never); a watch may leave prev_kv out for an event
  * whose previous revision fell below it, since the store may no longer hold that version.
  */
@@ -33,7 +33,9 @@ export interface CommittedHistory {
 /**
  * Collects a store's commits as they happen (attach it with `kv.onCommit(log.listener)`), so the
  * history stays complete even when the store compacts. A revision at or below the last one recorded
- * is ignored: a restarted store replays entries the log already holds.
+ * is ignored: a restarted store replays entries the log already holds. Attach it to a store that
+ * applies every revision from the start (one restored from a snapshot skips some, which the checks
+ * then refuse).
  */
 export class CommitLog {
   private readonly revisions: CommittedRevision[] = [];
@@ -107,6 +109,9 @@ export function selects(request: WatchCreateRequest, e: Event): boolean {
   return inRange(e.kv.key, key, rangeEnd) && !filteredOut(request, e);
 }
 
+/** A fresh store is at revision 1, so its first write commits revision 2. */
+const FIRST_WRITE_REVISION = 2;
+
 interface Version {
   readonly revision: number;
   /** The key's value from this revision on; undefined after a delete. */
@@ -118,13 +123,20 @@ interface Version {
 export class CommittedIndex {
   private readonly byKey = new Map<string, Version[]>();
 
+  /**
+   * Every revision of a store changes something, so a complete history is 2, 3, 4, ... with no
+   * hole; a hole (say, a log attached to a store restored from a snapshot) would turn correct
+   * watches into failures, so it is refused here.
+   */
   constructor(readonly history: CommittedHistory) {
-    let previous = 0;
-    for (const r of history.revisions) {
-      assert(r.revision > previous, `committed history: revision ${r.revision} out of order`);
-      previous = r.revision;
+    history.revisions.forEach((r, i) => {
+      assert(
+        r.revision === FIRST_WRITE_REVISION + i,
+        () =>
+          `committed history: revision ${r.revision} at position ${i}; expected ${FIRST_WRITE_REVISION + i} (the history must be complete from the first write)`,
+      );
       for (const e of r.events) this.add(r.revision, e);
-    }
+    });
   }
 
   private add(revision: number, event: Event): void {

@@ -339,6 +339,13 @@ describe("checkWatchGuarantees on hand-made histories", () => {
     });
   });
 
+  it("refuses a committed history with a hole", () => {
+    const holed: CommittedHistory = { ...fixed, revisions: fixed.revisions.slice(1) };
+    expect(() => checkWatchGuarantees([record(W, faithful())], holed)).toThrow(
+      /revision 3 at position 0; expected 2/,
+    );
+  });
+
   it("names every check", () => {
     expect(WATCH_CHECKS).toEqual([
       "watch-ordered",
