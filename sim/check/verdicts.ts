@@ -3,6 +3,7 @@
 // fails the run under its own name, so nothing is ever hidden.
 import type { CheckVerdict } from "../run-artifacts.js";
 import type { Violation } from "./violation.js";
+import { WATCH_CHECKS } from "./watch-guarantees.js";
 
 /** Which violation kinds (Violation.check) each scenario check covers. */
 export const CHECK_COVERS: Readonly<Record<string, readonly string[]>> = {
@@ -15,6 +16,9 @@ export const CHECK_COVERS: Readonly<Record<string, readonly string[]>> = {
     "read-index",
   ],
   liveness: ["liveness"],
+  linearizable: ["linearizable"],
+  convergence: ["convergence"],
+  watch: [...WATCH_CHECKS, "watch"],
 };
 
 export function verdicts(

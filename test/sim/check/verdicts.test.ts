@@ -29,3 +29,12 @@ describe("verdicts", () => {
     ]);
   });
 });
+
+describe("the watch check", () => {
+  it("covers every watch guarantee", () => {
+    const out = verdicts(["watch"], [v("watch-reliable"), v("watch-bookmarkable")]);
+    expect(out).toEqual([
+      { check: "watch", ok: false, detail: "2 violations; first at 5ms: watch-reliable broke" },
+    ]);
+  });
+});
