@@ -110,8 +110,12 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/** Checks that need the KV cluster's client history, watches or stores. */
+export const KV_CHECKS = ["linearizable", "watch", "convergence"] as const;
+export const KV_PROFILES = ["etcd-kv", "kubernetes"] as const;
+
 const checkSchema = z.union([
-  z.enum(["raft-safety"]),
+  z.enum(["raft-safety", ...KV_CHECKS]),
   z.strictObject({ liveness: z.strictObject({ within: duration }) }),
 ]);
 
@@ -138,9 +142,15 @@ export const scenarioSchema = z
       "reorder-ms": 0,
     }),
     workload: z.strictObject({
-      profile: z.enum(["raft-proposals"]),
+      profile: z.enum(["raft-proposals", ...KV_PROFILES]),
+      /** Operations per second over all clients. */
       "rate-per-s": z.number().min(0),
+      /** raft-proposals only: the share of ReadIndex reads. */
       "read-ratio": probability.default(0.2),
+      /** KV profiles: sequential recording clients, hot keys, and watchers of the key prefix. */
+      clients: z.number().int().min(1).max(64).default(8),
+      keys: z.number().int().min(1).max(1000).default(10),
+      watchers: z.number().int().min(0).max(16).default(2),
     }),
     faults: z.array(faultSchema).default([]),
     checks: z.array(checkSchema).min(1),
@@ -161,6 +171,20 @@ export const scenarioSchema = z
             message: `no member ${target}: the cluster has members 1..${s.cluster.members}`,
           });
         }
+      }
+    });
+    const kvProfile = (KV_PROFILES as readonly string[]).includes(s.workload.profile);
+    s.checks.forEach((check, i) => {
+      if (
+        typeof check === "string" &&
+        (KV_CHECKS as readonly string[]).includes(check) &&
+        !kvProfile
+      ) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["checks", i],
+          message: `${check} needs a KV workload (profile ${KV_PROFILES.join(" or ")})`,
+        });
       }
     });
     const { "heartbeat-ms": heartbeatMs, "election-ms": electionMs } = s.cluster;

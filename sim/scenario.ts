@@ -15,6 +15,8 @@ import {
 
 export type { Target } from "./scenario-schema.js";
 
+export type WorkloadProfile = ScenarioFile["workload"]["profile"];
+
 export type PartitionShape =
   | { readonly type: "random" }
   | { readonly type: "isolate"; readonly target: Target }
@@ -52,9 +54,13 @@ export interface Scenario {
   readonly durationMs: number;
   readonly network: LinkFaults;
   readonly workload: {
-    readonly profile: "raft-proposals";
+    readonly profile: WorkloadProfile;
     readonly ratePerS: number;
     readonly readRatio: number;
+    /** KV profiles only (see the schema). */
+    readonly clients: number;
+    readonly keys: number;
+    readonly watchers: number;
   };
   readonly faults: readonly Fault[];
   readonly checks: {
@@ -232,6 +238,9 @@ function toScenario(s: ScenarioFile): Scenario {
       profile: s.workload.profile,
       ratePerS: s.workload["rate-per-s"],
       readRatio: s.workload["read-ratio"],
+      clients: s.workload.clients,
+      keys: s.workload.keys,
+      watchers: s.workload.watchers,
     },
     faults: s.faults.map((f) => ({
       atMs: f.at,

@@ -79,25 +79,57 @@ export interface SimWatcherOptions {
   readonly progressEveryMs: number;
   /** Silence for this long after asking for progress breaks the stream. */
   readonly staleAfterMs: number;
+  readonly prevKv: boolean;
+  /** Ask for periodic progress notifications too. */
+  readonly progressNotify: boolean;
+  /** List first and watch from the list's revision + 1 (a Kubernetes reflector); else from 1. */
+  readonly listFirst: boolean;
+  /** Waiting for a list answer (or between list attempts). */
+  readonly listRetryMs: number;
 }
 
+/**
+ * A stretch of one watcher's history without a gap: from `startRevision` on, `events` are every
+ * event of the range up to `seenRevision`. A new segment starts after each re-list.
+ */
+export interface WatchSegment {
+  readonly startRevision: number;
+  readonly events: Event[];
+  seenRevision: number;
+}
+
+/** One watch response as a watcher received it, for reports (watch.json). */
+export interface ReceivedWatchResponse {
+  readonly atMs: number;
+  readonly member: string;
+  readonly streamId: number;
+  readonly response: WatchResponse;
+}
+
+/**
+ * A watcher that behaves like a Kubernetes reflector: it watches from where it is; a broken stream
+ * (a gap, a cancel, silence after a progress request) is resumed on another member from the
+ * revision after the last one it saw; a watch canceled because its start was compacted is followed
+ * by a fresh list, and the watch resumes from the list's revision (a new WatchSegment).
+ */
 export class SimWatcher {
-  /** Every event accepted, in order of arrival. */
-  readonly events: Event[] = [];
-  /** Every revision up to this one has been delivered (events or a progress answer). */
-  seenRevision = 0;
+  readonly segments: WatchSegment[] = [];
+  readonly received: ReceivedWatchResponse[] = [];
   reconnects = 0;
+  relists = 0;
   private streamId = 0;
   private member = "";
   private expectedSeq = 0;
   private requestSeq = 0;
   private lastHeardMs = 0;
+  private listing = false;
   private stopped = false;
 
   constructor(
     private readonly world: World,
     private readonly network: SimNetwork<NetMessage>,
     readonly name: string,
+    private readonly lister: SimClient,
     private readonly members: readonly string[],
     private readonly random: Prng,
     private readonly o: SimWatcherOptions,
@@ -107,8 +139,22 @@ export class SimWatcher {
     });
   }
 
+  /** Every event accepted, in order of arrival, over all segments. */
+  get events(): Event[] {
+    return this.segments.flatMap((s) => s.events);
+  }
+
+  /** Every revision up to this one has been delivered (events or a progress answer). */
+  get seenRevision(): number {
+    return this.segments[this.segments.length - 1]?.seenRevision ?? 0;
+  }
+
   start(): void {
-    this.open();
+    if (this.o.listFirst) this.relist();
+    else {
+      this.segments.push({ startRevision: 1, events: [], seenRevision: 0 });
+      this.open();
+    }
     this.tick();
   }
 
@@ -128,15 +174,42 @@ export class SimWatcher {
         key: this.o.key,
         range_end: this.o.rangeEnd,
         start_revision: this.seenRevision + 1,
+        prev_kv: this.o.prevKv,
+        progress_notify: this.o.progressNotify,
       },
     });
   }
 
-  private reconnect(): void {
+  /** Ends the current stream; later responses on it are ignored. */
+  private closeStream(): void {
     this.send({ request_union: "close" });
     this.streamId++;
+  }
+
+  private reconnect(): void {
+    this.closeStream();
     this.reconnects++;
     this.open();
+  }
+
+  /** Lists the range (linearizably) and watches again from the list's revision + 1. */
+  private relist(): void {
+    this.listing = true;
+    this.relists++;
+    const request: ClientRequest = {
+      kind: "range",
+      request: { key: this.o.key, range_end: this.o.rangeEnd, keys_only: true },
+    };
+    this.lister.call(this.random.pick(this.members), request, (outcome) => {
+      if (outcome.type !== "ok") {
+        this.world.schedule(this.o.listRetryMs, this.name, "relist", 0, () => this.relist());
+        return;
+      }
+      const revision = outcome.response.response.header.revision;
+      this.segments.push({ startRevision: revision + 1, events: [], seenRevision: revision });
+      this.listing = false;
+      this.open();
+    });
   }
 
   private send(request: WatchStreamRequest): void {
@@ -152,7 +225,9 @@ export class SimWatcher {
   private tick(): void {
     const digest = digestWords(this.streamId, this.expectedSeq);
     this.world.schedule(this.o.progressEveryMs, this.name, "watch-progress", digest, () => {
-      if (this.world.nowMs - this.lastHeardMs > this.o.staleAfterMs) this.reconnect();
+      if (this.listing) {
+        // Nothing to ask while a list is under way.
+      } else if (this.world.nowMs - this.lastHeardMs > this.o.staleAfterMs) this.reconnect();
       else this.send({ request_union: "progress_request", progress_request: {} });
       if (!this.stopped) this.tick();
     });
@@ -164,24 +239,32 @@ export class SimWatcher {
     seq: number,
     responses: readonly WatchResponse[],
   ): void {
-    if (streamId !== this.streamId || from !== this.member || seq < this.expectedSeq) return;
+    if (this.listing || streamId !== this.streamId || from !== this.member) return;
+    if (seq < this.expectedSeq) return;
     if (seq > this.expectedSeq) return this.reconnect(); // a lost message: the stream is broken
     this.expectedSeq++;
     this.lastHeardMs = this.world.nowMs;
     for (const r of responses) {
+      this.received.push({ atMs: this.world.nowMs, member: from, streamId, response: r });
+      if (r.canceled && r.compact_revision > 0) {
+        this.closeStream();
+        return this.relist();
+      }
       if (r.canceled) return this.reconnect();
       this.accept(r);
     }
   }
 
   private accept(r: WatchResponse): void {
+    const segment = this.segments[this.segments.length - 1] as WatchSegment;
     if (r.events.length > 0) {
-      this.events.push(...r.events);
+      segment.events.push(...r.events);
       const last = r.events[r.events.length - 1] as Event;
-      this.seenRevision = Math.max(this.seenRevision, last.kv.mod_revision);
-    } else if (r.watch_id === -1) {
-      // A progress answer: every event up to the header revision has been sent on this stream.
-      this.seenRevision = Math.max(this.seenRevision, r.header.revision);
+      segment.seenRevision = Math.max(segment.seenRevision, last.kv.mod_revision);
+    } else if (r.watch_id === -1 || (!r.created && !r.canceled)) {
+      // A progress answer (requested: watch_id -1; periodic: the watcher's id): every event up to
+      // the header revision has been sent on this stream.
+      segment.seenRevision = Math.max(segment.seenRevision, r.header.revision);
     }
   }
 }

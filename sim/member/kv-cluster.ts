@@ -37,6 +37,7 @@ import type { NodeId } from "../../src/raft/types.js";
 import type { MemberConfig } from "../../src/server/config.js";
 import { Member, type MemberWatch, type RaftObserver } from "../../src/server/member.js";
 import type { MemberMessage } from "../../src/server/messages.js";
+import type { Event } from "../../src/api/kv.js";
 import { RaftSafetyChecker } from "../check/raft-safety.js";
 import { Violations } from "../check/violation.js";
 import { SimNetwork, type LinkFaults } from "../net.js";
@@ -190,8 +191,35 @@ export class SimKvMember {
   }
 }
 
+/**
+ * Every committed revision's events, in revision order, as the members applied them: the truth the
+ * watch checks compare against (the stores themselves forget compacted revisions). Each revision is
+ * taken from the first member that applies it; members that apply it again (a restarted member
+ * replays its log) add nothing.
+ */
+export class CommittedLog {
+  readonly revisions: { readonly revision: number; readonly events: readonly Event[] }[] = [];
+
+  get lastRevision(): number {
+    return this.revisions[this.revisions.length - 1]?.revision ?? 1;
+  }
+
+  record(revision: number, events: readonly Event[]): void {
+    if (revision <= this.lastRevision) return;
+    this.revisions.push({ revision, events });
+  }
+
+  /** The events with revision in [from, to], in order. */
+  events(from: number, to: number): Event[] {
+    return this.revisions
+      .filter((r) => r.revision >= from && r.revision <= to)
+      .flatMap((r) => r.events);
+  }
+}
+
 export class KvCluster {
   readonly network: SimNetwork<NetMessage>;
+  readonly committed = new CommittedLog();
   readonly violations = new Violations();
   readonly checker: RaftSafetyChecker;
   readonly slots: readonly SimKvMember[];
@@ -288,6 +316,7 @@ export class KvCluster {
       storage: slot.storage,
       observer: this.observer(slot),
     });
+    slot.member.kv.onCommit((txn) => this.committed.record(txn.revision, txn.events));
   }
 
   private observer(slot: SimKvMember): RaftObserver {

@@ -1,23 +1,20 @@
-// The KV + lease workload: each client issues one operation at a time (get, prefix range, put, put
-// with a lease, delete, txn, lease grant / revoke / keepalive) against a random member, with every
-// written value unique, and records each operation as the etcd model of the linearizability
-// checker sees it (src/porcupine/models/etcd-types.ts; keys and values as latin1 text).
+// Recording client operations for the linearizability checker: each call becomes an operation as
+// the etcd model sees it (src/porcupine/models/etcd-types.ts; keys and values as latin1 text). The
+// traffic that issues the calls is in kv-traffic.ts.
 //
 // Recording rules: an answered operation gets its return time and output; a timeout, or an error
 // that may come after the request reached Raft (Timeout, LeaderChanged, Stopped), leaves the
 // outcome unknown for writes; reads with no answer are dropped (they changed nothing); requests
 // refused before Raft or dropped by it (NoLeader, TooManyRequests, ProposalDropped) are dropped too: they certainly had no effect.
 import { unreachable } from "../../src/lib/assert.js";
-import { bytesToLatin1, latin1ToBytes, prefixEnd } from "../../src/lib/bytes.js";
-import type { Prng } from "../../src/lib/prng.js";
+import { bytesToLatin1 } from "../../src/lib/bytes.js";
 import type { EtcdError } from "../../src/api/errors.js";
 import type { KeyValue as ApiKeyValue } from "../../src/api/kv.js";
 import type * as Api from "../../src/api/rpc.js";
 import type * as Model from "../../src/porcupine/models/etcd-types.js";
 import type { Operation } from "../../src/porcupine/types.js";
-import type { World } from "../world.js";
 import type { ClientRequest, ClientResponse } from "./kv-cluster.js";
-import type { Outcome, SimClient } from "./kv-client.js";
+import type { Outcome } from "./kv-client.js";
 
 export type EtcdOperation = Operation<Model.EtcdInput, Model.EtcdOutput>;
 
@@ -113,6 +110,9 @@ export function modelInput(r: ClientRequest): Model.EtcdInput | undefined {
         type: "range",
         key: t(r.request.key),
         ...end(r.request.range_end),
+        ...(r.request.revision !== undefined && r.request.revision > 0
+          ? { revision: r.request.revision }
+          : {}),
         limit: r.request.limit ?? 0,
       };
     case "put":
@@ -260,116 +260,4 @@ function recordError(
 /** One JSON Lines history, as src/porcupine/parse/history-json.ts reads it. */
 export function historyJsonLines(ops: readonly EtcdOperation[]): string {
   return ops.map((op) => JSON.stringify(op)).join("\n") + "\n";
-}
-
-/** The clients' loop: pick an operation, send it to a random member, record, think, repeat. */
-export class KvWorkload {
-  readonly history: EtcdOperation[] = [];
-  /** Lease ids whose grant was answered ok. */
-  readonly grantedLeases: bigint[] = [];
-  issued = 0;
-  private nextValue = 0;
-  private readonly ownLeases = new Map<number, bigint[]>();
-
-  constructor(
-    private readonly world: World,
-    private readonly clients: readonly SimClient[],
-    private readonly members: readonly string[],
-    private readonly random: Prng,
-    private readonly o: KvWorkloadOptions,
-  ) {}
-
-  start(): void {
-    this.clients.forEach((c, i) => this.next(c, i));
-  }
-
-  private next(client: SimClient, clientId: number): void {
-    const delay = this.random.int(0, this.o.thinkMs);
-    this.world.schedule(delay, client.name, "workload", clientId, () => {
-      if (this.world.nowMs >= this.o.endMs) return;
-      const request = this.pick(clientId);
-      const callMs = this.world.nowMs;
-      this.issued++;
-      client.call(this.random.pick(this.members), request, (outcome) => {
-        this.observe(clientId, request, outcome);
-        const op = recordOperation(clientId, request, callMs, this.world.nowMs, outcome);
-        if (op !== undefined) this.history.push(op);
-        this.next(client, clientId);
-      });
-    });
-  }
-
-  private observe(clientId: number, request: ClientRequest, outcome: Outcome): void {
-    if (
-      request.kind === "lease-grant" &&
-      outcome.type === "ok" &&
-      outcome.response.kind === "lease-grant"
-    ) {
-      this.grantedLeases.push(outcome.response.response.ID);
-    }
-    if (
-      request.kind === "lease-revoke" ||
-      (request.kind === "lease-keepalive" && outcome.type === "error")
-    ) {
-      const own = this.ownLeases.get(clientId) ?? [];
-      this.ownLeases.set(
-        clientId,
-        own.filter((id) => id !== request.request.ID),
-      );
-    }
-  }
-
-  private key(): Uint8Array {
-    return latin1ToBytes(`${this.o.keyPrefix}${this.random.int(0, this.o.keys - 1)}`);
-  }
-
-  private value(clientId: number): Uint8Array {
-    return latin1ToBytes(`c${clientId}-${this.nextValue++}`);
-  }
-
-  private pick(clientId: number): ClientRequest {
-    const own = this.ownLeases.get(clientId) ?? [];
-    const roll = this.random.int(0, 99);
-    if (roll < 20) return { kind: "range", request: { key: this.key() } };
-    if (roll < 28) {
-      const prefix = latin1ToBytes(this.o.keyPrefix);
-      return { kind: "range", request: { key: prefix, range_end: prefixEnd(prefix) } };
-    }
-    if (roll < 50)
-      return { kind: "put", request: { key: this.key(), value: this.value(clientId) } };
-    if (roll < 58 && own.length > 0) {
-      return {
-        kind: "put",
-        request: { key: this.key(), value: this.value(clientId), lease: this.random.pick(own) },
-      };
-    }
-    if (roll < 66) return { kind: "delete-range", request: { key: this.key() } };
-    if (roll < 82) return this.txn(clientId);
-    if (roll < 87) return this.grant(clientId);
-    if (roll < 91 && own.length > 0)
-      return { kind: "lease-revoke", request: { ID: this.random.pick(own) } };
-    if (own.length > 0) return { kind: "lease-keepalive", request: { ID: this.random.pick(own) } };
-    return { kind: "put", request: { key: this.key(), value: this.value(clientId) } };
-  }
-
-  private txn(clientId: number): ClientRequest {
-    const key = this.key();
-    const other = this.key();
-    return {
-      kind: "txn",
-      request: {
-        compare: [{ key, result: "GREATER", target: "VERSION", version: this.random.int(0, 2) }],
-        success: [{ request: "request_put", request_put: { key, value: this.value(clientId) } }],
-        failure: [{ request: "request_range", request_range: { key: other } }],
-      },
-    };
-  }
-
-  private grant(clientId: number): ClientRequest {
-    const ID = BigInt((clientId + 1) * 1_000_000 + this.nextValue++);
-    const own = this.ownLeases.get(clientId) ?? [];
-    own.push(ID);
-    this.ownLeases.set(clientId, own);
-    return { kind: "lease-grant", request: { ID, TTL: this.o.leaseTtlS } };
-  }
 }

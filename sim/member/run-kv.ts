@@ -1,20 +1,25 @@
-// One run of the simulated KV cluster: 3 (or N) members, recording clients, watchers on the key
-// prefix from revision 1, a fault schedule drawn from the seed (lossy, duplicating, reordering links
-// throughout; member isolation, crashes with restart, and leader isolation now and then), then a
-// healed quiet period and the checks:
+// One run of the simulated KV cluster with a fault schedule drawn from the seed: 3 (or N) members,
+// recording clients with the etcd-kv traffic and its compactor, watchers of the key prefix that
+// resume and re-list like Kubernetes reflectors; lossy, duplicating, reordering links throughout,
+// member isolation, crashes with restart and leader isolation now and then; then a healed quiet
+// period and the checks:
 //   convergence  every member ends with the same HashKV at the same revision and the same leases;
-//   watch        every watcher saw exactly the committed events of its range, in order, once;
+//   watch        each watcher saw exactly the committed events of its range in each of its
+//                segments (a re-list after compaction starts a new one);
 //   lease-expiry with expiring leases, none is left once its TTL has passed without keepalives;
 //   raft-safety  the online Raft checker saw no violation.
-// The client history is returned for the linearizability checker.
-import { bytesToLatin1, latin1ToBytes, prefixEnd } from "../../src/lib/bytes.js";
+// The client history is returned for the linearizability checker, unknown writes settled by the
+// committed log. Scenario files run through
+// run-kv-scenario.ts instead.
+import { bytesToLatin1 } from "../../src/lib/bytes.js";
 import { Violations, type Violation } from "../check/violation.js";
 import type { LinkFaults } from "../net.js";
 import { wallNowMs } from "../wall-time.js";
-import { World } from "../world.js";
-import { KvCluster } from "./kv-cluster.js";
-import { describeEvent, SimClient, SimWatcher } from "./kv-client.js";
-import { KvWorkload, type EtcdOperation } from "./kv-workload.js";
+import type { World } from "../world.js";
+import type { KvCluster } from "./kv-cluster.js";
+import { checkConvergence, checkWatchers, patchUnknownWrites } from "./kv-checks.js";
+import { KvHarness } from "./kv-harness.js";
+import type { EtcdOperation } from "./kv-workload.js";
 
 export interface KvRunOptions {
   readonly seed: number;
@@ -26,7 +31,10 @@ export interface KvRunOptions {
   readonly faults: boolean;
   /** Short leases that expire (the model cannot check histories then, so the run says so). */
   readonly expiringLeases: boolean;
-  readonly thinkMs: number;
+  /** Operations per second over all clients. */
+  readonly ratePerS: number;
+  /** Compaction interval; 0 turns compaction off. */
+  readonly compactEveryMs: number;
 }
 
 export const DEFAULT_KV_RUN: KvRunOptions = {
@@ -37,7 +45,8 @@ export const DEFAULT_KV_RUN: KvRunOptions = {
   durationMs: 60_000,
   faults: true,
   expiringLeases: false,
-  thinkMs: 20,
+  ratePerS: 200,
+  compactEveryMs: 3_000,
 };
 
 export interface KvRunSummary {
@@ -48,17 +57,14 @@ export interface KvRunSummary {
   readonly wallMs: number;
   readonly ops: number;
   readonly revision: number;
+  readonly compactRevision: number;
   readonly violations: readonly Violation[];
   readonly history: readonly EtcdOperation[];
   readonly watchEvents: number;
   readonly watchReconnects: number;
+  readonly watchRelists: number;
   readonly leaderElections: number;
 }
-
-const HEARTBEAT_MS = 100;
-const ELECTION_MS = 1000;
-const CLIENT_TIMEOUT_MS = 3_000;
-const KEY_PREFIX = "k/";
 
 const FAULTY_LINK: LinkFaults = {
   latencyMs: 1,
@@ -73,53 +79,24 @@ const CALM: LinkFaults = { ...FAULTY_LINK, loss: 0, duplicate: 0, reorder: 0 };
 export function runKvSimulation(overrides: Partial<KvRunOptions> = {}): KvRunSummary {
   const o = { ...DEFAULT_KV_RUN, ...overrides };
   const wallStart = wallNowMs();
-  const world = new World(o.seed);
-  const cluster = new KvCluster(world, {
+  const h = new KvHarness({
+    seed: o.seed,
     members: o.members,
-    heartbeatMs: HEARTBEAT_MS,
-    electionMs: ELECTION_MS,
+    heartbeatMs: 100,
+    electionMs: 1000,
     link: o.faults ? FAULTY_LINK : CALM,
-    // Requests give up on the member before the client does, so most outcomes are known.
-    memberConfig: { requestTimeoutMs: CLIENT_TIMEOUT_MS - 500, leaseCheckpointIntervalMs: 5_000 },
-  });
-  const random = world.stream("workload");
-  const clients = Array.from(
-    { length: o.clients },
-    (_, i) => new SimClient(world, cluster.network, `client-${i}`, CLIENT_TIMEOUT_MS),
-  );
-  const prefix = latin1ToBytes(KEY_PREFIX);
-  const watchers = Array.from(
-    { length: o.watchers },
-    (_, i) =>
-      new SimWatcher(
-        world,
-        cluster.network,
-        `watch-${i}`,
-        cluster.names,
-        world.stream(`watch-${i}`),
-        {
-          key: prefix,
-          rangeEnd: prefixEnd(prefix),
-          progressEveryMs: 1_000,
-          staleAfterMs: 2_500,
-        },
-      ),
-  );
-  const leaseTtlS = o.expiringLeases ? 3 : 3_600;
-  const workload = new KvWorkload(world, clients, cluster.names, random, {
-    keyPrefix: KEY_PREFIX,
+    profile: "etcd-kv",
+    clients: o.clients,
     keys: 8,
-    thinkMs: o.thinkMs,
-    leaseTtlS,
-    endMs: o.durationMs,
+    watchers: o.watchers,
+    ratePerS: o.ratePerS,
+    trafficEndMs: o.durationMs,
+    leaseTtlS: o.expiringLeases ? 3 : 3_600,
+    compactEveryMs: o.compactEveryMs,
   });
-  workload.start();
-  for (const w of watchers) w.start();
-  const endpoints = [
-    ...cluster.names,
-    ...clients.map((c) => c.name),
-    ...watchers.map((w) => w.name),
-  ];
+  const { world, cluster } = h;
+  h.start();
+  const endpoints = [...cluster.names, ...h.clientNames];
   if (o.faults) scheduleFaults(world, cluster, endpoints, o.durationMs);
   // Heal, let leases run out (if short) and everyone catch up, then check.
   world.runUntil({ untilMs: o.durationMs });
@@ -128,27 +105,29 @@ export function runKvSimulation(overrides: Partial<KvRunOptions> = {}): KvRunSum
   for (const s of cluster.slots) if (s.host.state === "down") cluster.restart(s.name);
   const settleMs = o.expiringLeases ? 20_000 : 8_000;
   world.runUntil({ untilMs: o.durationMs + settleMs });
-  for (const w of watchers) w.stop();
+  h.stopWatchers();
   world.runUntil({ untilMs: o.durationMs + settleMs + 2_000 });
 
   const violations = new Violations();
   for (const v of cluster.violations.all()) violations.add(v);
   checkConvergence(cluster, violations, world.nowMs);
-  checkWatchers(cluster, watchers, violations, world.nowMs);
+  checkWatchers(cluster.committed, h.watchers, h.keyPrefix, violations, world.nowMs);
   if (o.expiringLeases) checkLeasesExpired(cluster, violations, world.nowMs);
-  const revision = cluster.member("m1").kv.currentRevision;
+  const kv = cluster.member("m1").kv;
   return {
     seed: o.seed,
     traceHash: world.traceHash(),
     events: world.eventsProcessed,
     virtualMs: world.nowMs,
     wallMs: Math.round(wallNowMs() - wallStart),
-    ops: workload.issued,
-    revision,
+    ops: h.traffic.issued,
+    revision: kv.currentRevision,
+    compactRevision: kv.compactRevision,
     violations: violations.all(),
-    history: workload.history,
-    watchEvents: watchers.reduce((n, w) => n + w.events.length, 0),
-    watchReconnects: watchers.reduce((n, w) => n + w.reconnects, 0),
+    history: patchUnknownWrites(h.traffic.history, cluster),
+    watchEvents: h.watchers.reduce((n, w) => n + w.events.length, 0),
+    watchReconnects: h.watchers.reduce((n, w) => n + w.reconnects, 0),
+    watchRelists: h.watchers.reduce((n, w) => n + w.relists, 0),
     leaderElections: cluster.checker.leaderElections,
   };
 }
@@ -181,49 +160,6 @@ function scheduleFaults(
     });
   };
   next();
-}
-
-function checkConvergence(cluster: KvCluster, violations: Violations, atMs: number): void {
-  const views = cluster.slots.map((s) => {
-    const m = s.member;
-    if (m === undefined) return `${s.name} down`;
-    const h = m.kv.hashAt(0);
-    const hash = h.ok ? `${h.value.hash}@${h.value.hash_revision}` : h.error.name;
-    return `${hash} leases=${m.lessor.leases().join(",")}`;
-  });
-  if (new Set(views).size !== 1) {
-    violations.add({
-      check: "convergence",
-      atMs,
-      member: undefined,
-      message: `members differ: ${views.join(" | ")}`,
-    });
-  }
-}
-
-function checkWatchers(
-  cluster: KvCluster,
-  watchers: readonly SimWatcher[],
-  violations: Violations,
-  atMs: number,
-): void {
-  const kv = cluster.member("m1").kv;
-  const prefix = latin1ToBytes(KEY_PREFIX);
-  const all = kv.events(prefix, prefixEnd(prefix), 1, kv.currentRevision);
-  if (!all.ok)
-    return violations.add({ check: "watch", atMs, member: "m1", message: all.error.message });
-  const expected = all.value.events.map(describeEvent);
-  for (const w of watchers) {
-    const seen = w.events.map(describeEvent);
-    const firstDiff = seen.findIndex((e, i) => e !== expected[i]);
-    if (firstDiff >= 0) {
-      const message = `event ${firstDiff}: saw "${seen[firstDiff]}", committed "${expected[firstDiff] ?? "nothing"}"`;
-      violations.add({ check: "watch", atMs, member: w.name, message });
-    } else if (seen.length !== expected.length) {
-      const message = `saw ${seen.length} of ${expected.length} committed events (caught up to revision ${w.seenRevision} of ${kv.currentRevision})`;
-      violations.add({ check: "watch", atMs, member: w.name, message });
-    }
-  }
 }
 
 function checkLeasesExpired(cluster: KvCluster, violations: Violations, atMs: number): void {

@@ -129,6 +129,7 @@ export interface MemberStatus {
   readonly role: StateType;
   readonly raftTerm: number;
   readonly raftIndex: number;
+  readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly revision: number;
   readonly stopped: boolean;
@@ -464,6 +465,7 @@ export class Member {
       role: this.role,
       raftTerm: s.hardState.term,
       raftIndex: s.lastIndex,
+      commitIndex: s.hardState.commit,
       appliedIndex: this.applied,
       revision: this.kv.currentRevision,
       stopped: this.stopped,

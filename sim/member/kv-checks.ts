@@ -1,0 +1,256 @@
+// Checks of a KV cluster run, each reporting Violations under the scenario check's name:
+//   convergence   after healing, every member has the same HashKV at the same revision, the same
+//                 compact revision and the same leases;
+//   watch         every watcher saw, in each gap-free segment of its history, exactly the committed
+//                 events of its range from the segment's start up to what it had seen, in order,
+//                 once; its last segment reaches the final revision;
+//   linearizable  the client history against the etcd model (src/porcupine); "unknown" fails.
+import { unreachable } from "../../src/lib/assert.js";
+import { bytesToLatin1 } from "../../src/lib/bytes.js";
+import {
+  check,
+  etcdModel,
+  resolveUnknownWrites,
+  type CheckReport,
+} from "../../src/porcupine/index.js";
+import type { EtcdInput, EtcdOutput } from "../../src/porcupine/models/etcd-types.js";
+import type { Violations } from "../check/violation.js";
+import { wallNowMs } from "../wall-time.js";
+import { decodeInternalRequest, type InternalRequest } from "../../src/server/internal-request.js";
+import type { CommittedLog, KvCluster } from "./kv-cluster.js";
+import { describeEvent, type SimWatcher } from "./kv-client.js";
+import { modelInput, type EtcdOperation } from "./kv-workload.js";
+
+/** One line per member: its store hash at its revision, compact revision and leases. */
+export function memberStoreViews(cluster: KvCluster): string[] {
+  return cluster.slots.map((s) => {
+    const m = s.member;
+    if (m === undefined) return `${s.name} down`;
+    const h = m.kv.hashAt(0);
+    const hash = h.ok
+      ? `hash ${h.value.hash} at ${h.value.hash_revision} compacted ${h.value.compact_revision}`
+      : h.error.name;
+    return `${hash} leases=${m.lessor.leases().join(",")}`;
+  });
+}
+
+export function checkConvergence(cluster: KvCluster, violations: Violations, atMs: number): void {
+  const views = memberStoreViews(cluster);
+  if (new Set(views).size === 1) return;
+  const message = `members differ: ${views.map((v, i) => `m${i + 1} ${v}`).join(" | ")}`;
+  violations.add({ check: "convergence", atMs, member: undefined, message });
+}
+
+/** The watch exactness check over each watcher's segments (see the file comment). */
+export function checkWatchers(
+  committed: CommittedLog,
+  watchers: readonly SimWatcher[],
+  keyPrefix: string,
+  violations: Violations,
+  atMs: number,
+): void {
+  const inRange = (key: Uint8Array) => bytesToLatin1(key).startsWith(keyPrefix);
+  const finalRevision = committed.lastRevision;
+  for (const w of watchers) {
+    w.segments.forEach((segment, i) => {
+      const last = i === w.segments.length - 1;
+      const upTo = last ? finalRevision : segment.seenRevision;
+      const expected = committed
+        .events(segment.startRevision, upTo)
+        .filter((e) => inRange(e.kv.key))
+        .map(describeEvent);
+      const seen = segment.events.map(describeEvent);
+      const where = `segment ${i} (from revision ${segment.startRevision})`;
+      const firstDiff = seen.findIndex((e, j) => e !== expected[j]);
+      if (firstDiff >= 0) {
+        const message = `${where}, event ${firstDiff}: saw "${seen[firstDiff]}", committed "${expected[firstDiff] ?? "nothing"}"`;
+        violations.add({ check: "watch", atMs, member: w.name, message });
+      } else if (seen.length !== expected.length) {
+        const message = `${where}: saw ${seen.length} of ${expected.length} committed events (caught up to revision ${segment.seenRevision} of ${upTo})`;
+        violations.add({ check: "watch", atMs, member: w.name, message });
+      }
+    });
+  }
+}
+
+/** Every put value of a request (values are unique, so each names one write). */
+function putValues(input: EtcdInput): string[] {
+  switch (input.type) {
+    case "put":
+      return [input.value];
+    case "txn":
+      return [...input.success, ...input.failure].flatMap((op) =>
+        op.type === "put" ? [op.value] : [],
+      );
+    case "range":
+    case "delete-range":
+    case "lease-grant":
+    case "lease-revoke":
+    case "compaction":
+      return [];
+    default:
+      return unreachable(input, "etcd input");
+  }
+}
+
+/**
+ * What a write without a unique value does, as a key shared by every request with the same
+ * effect (the same delete, revoke, grant, compaction or value-less txn), or undefined.
+ */
+function effectKey(input: EtcdInput): string | undefined {
+  switch (input.type) {
+    case "delete-range":
+      return `delete ${input.key} ${input.range_end ?? ""}`;
+    case "lease-grant":
+      return `grant ${input.id}`;
+    case "lease-revoke":
+      return `revoke ${input.id}`;
+    case "compaction":
+      return `compact ${input.revision}`;
+    case "txn":
+      return `txn ${JSON.stringify(input)}`;
+    case "range":
+    case "put":
+      return undefined;
+    default:
+      return unreachable(input, "etcd input");
+  }
+}
+
+/** The effect keys of every committed request (each request id once), from a member's log. */
+function committedEffects(cluster: KvCluster): Map<string, number> {
+  const best = cluster.slots.reduce((a, b) =>
+    b.storage.initialState().hardState.commit > a.storage.initialState().hardState.commit ? b : a,
+  );
+  const commit = best.storage.initialState().hardState.commit;
+  const entries = best.storage.entries(1, commit + 1, Number.POSITIVE_INFINITY);
+  const counts = new Map<string, number>();
+  if (typeof entries === "string") return counts;
+  const seen = new Set<number>();
+  for (const e of entries) {
+    if (e.type !== "EntryNormal" || e.data.length === 0) continue;
+    const decoded = decodeInternalRequest(e.data);
+    if (!decoded.ok || seen.has(decoded.value.id)) continue;
+    seen.add(decoded.value.id);
+    const input = internalInput(decoded.value);
+    const key = input === undefined ? undefined : effectKey(input);
+    if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The model input of a committed request, for the requests clients send. */
+function internalInput(req: InternalRequest): EtcdInput | undefined {
+  switch (req.kind) {
+    case "put":
+      return modelInput({ kind: "put", request: req.put });
+    case "delete-range":
+      return modelInput({ kind: "delete-range", request: req.deleteRange });
+    case "txn":
+      return modelInput({ kind: "txn", request: req.txn });
+    case "compaction":
+      return modelInput({ kind: "compaction", request: req.compaction });
+    case "lease-grant":
+      return modelInput({ kind: "lease-grant", request: req.leaseGrant });
+    case "lease-revoke":
+      return modelInput({ kind: "lease-revoke", request: req.leaseRevoke });
+    case "lease-checkpoint":
+      return undefined;
+    default:
+      return unreachable(req, "internal request");
+  }
+}
+
+/**
+ * Settles unknown writes with the committed log, as etcd's robustness suite does with the WAL:
+ *   - a write with a unique put value: "persisted" at the revision that holds the value if one
+ *     does; otherwise it changed nothing (a txn then took a branch without writes) and leaves;
+ *   - any other write (delete, revoke, grant, compaction, value-less txn): when no committed
+ *     request has its effect it leaves; when as many were committed as the history has such
+ *     requests, all of them were applied ("persisted", revision unknown); else it stays unknown.
+ * Leaving is sound: a write that was never applied, or applied without changing anything, is
+ * indistinguishable from no write.
+ */
+export function patchUnknownWrites(
+  history: readonly EtcdOperation[],
+  cluster: KvCluster,
+): EtcdOperation[] {
+  const revisionOf = new Map<string, number>();
+  for (const r of cluster.committed.revisions) {
+    for (const e of r.events) {
+      if (e.type === "PUT") revisionOf.set(bytesToLatin1(e.kv.value), r.revision);
+    }
+  }
+  const committed = committedEffects(cluster);
+  const inHistory = new Map<string, number>();
+  for (const op of history) {
+    const key = putValues(op.input).length > 0 ? undefined : effectKey(op.input);
+    if (key !== undefined) inHistory.set(key, (inHistory.get(key) ?? 0) + 1);
+  }
+  const out: EtcdOperation[] = [];
+  for (const op of history) {
+    if (op.return !== undefined) {
+      out.push(op);
+      continue;
+    }
+    const values = putValues(op.input);
+    if (values.length > 0) {
+      const revision = values.map((v) => revisionOf.get(v)).find((r) => r !== undefined);
+      if (revision !== undefined) out.push({ ...op, output: { type: "persisted", revision } });
+      continue;
+    }
+    const key = effectKey(op.input);
+    const n = key === undefined ? 0 : (committed.get(key) ?? 0);
+    if (key === undefined || n === 0) continue;
+    if (n === inHistory.get(key)) out.push({ ...op, output: { type: "persisted" } });
+    else out.push(op);
+  }
+  return out;
+}
+
+export interface LinearizableOutcome {
+  readonly result: "ok" | "illegal" | "unknown";
+  readonly ms: number;
+  readonly detail: string;
+}
+
+/** Checks `history` (patched, see patchUnknownWrites) with the etcd model within `timeoutMs`. */
+export function checkLinearizable(
+  history: readonly EtcdOperation[],
+  timeoutMs: number,
+): LinearizableOutcome {
+  const start = wallNowMs();
+  const report: CheckReport<EtcdInput, EtcdOutput> = check(
+    etcdModel,
+    resolveUnknownWrites(history),
+    { timeoutMs, now: wallNowMs },
+  );
+  const ms = Math.round(wallNowMs() - start);
+  const ops = `${history.length} operations, ${history.filter((o) => o.return === undefined).length} unknown, ${ms}ms`;
+  switch (report.result) {
+    case "ok":
+      return { result: "ok", ms, detail: `linearizable (${ops})` };
+    case "illegal": {
+      const part = report.partitions.find((p) => p.result === "illegal");
+      const stuck = part?.stuck === undefined ? undefined : part.operations[part.stuck];
+      const at = stuck === undefined ? "" : `; first stuck: ${JSON.stringify(stuck)}`;
+      return { result: "illegal", ms, detail: `not linearizable (${ops})${at}` };
+    }
+    case "unknown": {
+      const reason = report.partitions.find((p) => p.result === "unknown")?.unknownReason;
+      return { result: "unknown", ms, detail: `unknown: ${reason ?? "undecided"} (${ops})` };
+    }
+    default:
+      return report.result satisfies never;
+  }
+}
+
+/** Adds a violation unless the outcome is ok; "unknown" is never a pass. */
+export function linearizableViolation(
+  outcome: LinearizableOutcome,
+  violations: Violations,
+  atMs: number,
+): void {
+  if (outcome.result === "ok") return;
+  violations.add({ check: "linearizable", atMs, member: undefined, message: outcome.detail });
+}

@@ -1,0 +1,280 @@
+// One run of a KV scenario file (profile etcd-kv or kubernetes): the KV cluster with recording
+// clients, compactor and watchers; the nemesis plays the scenario's faults on it; after the faults
+// a liveness probe; then the traffic stops, the cluster settles, and the scenario's checks run:
+//   raft-safety   the online Raft checker (every member's appends, commits, applies);
+//   liveness      within `within` of the faults' end, a write and a linearizable read succeed on
+//                 every member (so a leader exists); the time it took is the recovery time;
+//   convergence   HashKV, compact revision and leases equal on every member after healing;
+//   watch         each watcher's events against the committed log (see kv-checks.ts);
+//   linearizable  the client history against the etcd model, 20 s of checking at most.
+import { latin1ToBytes } from "../../src/lib/bytes.js";
+import type { Event } from "../../src/api/kv.js";
+import { verdicts } from "../check/verdicts.js";
+import { Violations } from "../check/violation.js";
+import { Nemesis, type NemesisCluster } from "../nemesis.js";
+import type { CheckVerdict, MemberSample, RunArtifacts } from "../run-artifacts.js";
+import type { RunSummary } from "../run-summary.js";
+import type { Scenario } from "../scenario.js";
+import { wallNowMs } from "../wall-time.js";
+import type { World } from "../world.js";
+import type { KvCluster } from "./kv-cluster.js";
+import {
+  checkConvergence,
+  checkLinearizable,
+  checkWatchers,
+  linearizableViolation,
+  patchUnknownWrites,
+  type LinearizableOutcome,
+} from "./kv-checks.js";
+import { SimClient, type SimWatcher } from "./kv-client.js";
+import { CLIENT_TIMEOUT_MS, KvHarness } from "./kv-harness.js";
+import type { KvTraffic } from "./kv-traffic.js";
+import { historyJsonLines } from "./kv-workload.js";
+
+/** Wall time the linearizability search may take before answering "unknown". */
+export const LINEARIZABLE_TIMEOUT_MS = 20_000;
+const PROBE_EVERY_MS = 250;
+
+export function kvNemesisView(cluster: KvCluster): NemesisCluster {
+  const host = (name: string) => cluster.slot(name).host;
+  return {
+    names: cluster.names,
+    leaderName: () => cluster.leader()?.name,
+    isDown: (n) => host(n).state === "down",
+    crash: (n) => cluster.crash(n),
+    restart: (n) => cluster.restart(n),
+    pause: (n) => host(n).pause(),
+    resume: (n) => host(n).resume(),
+    drift: (n, rate) => host(n).drift(rate),
+    network: cluster.network as NemesisCluster["network"],
+  };
+}
+
+/** When traffic stops (after the liveness window and a probe phase) and when the run ends. */
+function phases(s: Scenario): { trafficEndMs: number; endMs: number } {
+  const settleMs = 2 * s.cluster.electionMs;
+  const trafficEndMs = s.durationMs + (s.checks.livenessWithinMs ?? 0) + settleMs;
+  return { trafficEndMs, endMs: trafficEndMs + settleMs + CLIENT_TIMEOUT_MS + 2_000 };
+}
+
+/**
+ * After the faults end, rounds of a put and a linearizable get on every member until one round
+ * succeeds everywhere. The probe's calls are recorded in the history (they change the revision).
+ */
+class LivenessProbe {
+  recoveryMs: number | undefined;
+  private round = 0;
+  private readonly client: SimClient;
+
+  constructor(
+    private readonly world: World,
+    private readonly cluster: KvCluster,
+    private readonly traffic: KvTraffic,
+    private readonly startMs: number,
+    private readonly deadlineMs: number,
+  ) {
+    this.client = new SimClient(world, cluster.network, "probe", CLIENT_TIMEOUT_MS);
+  }
+
+  start(): void {
+    this.world.schedule(this.startMs - this.world.nowMs, "probe", "probe", 0, () => this.next());
+  }
+
+  finish(violations: Violations): void {
+    if (this.recoveryMs !== undefined) return;
+    const message = `no write and linearizable read succeeded on every member within ${this.deadlineMs - this.startMs}ms of the faults' end`;
+    violations.add({ check: "liveness", atMs: this.deadlineMs, member: undefined, message });
+  }
+
+  private next(): void {
+    if (this.recoveryMs !== undefined || this.world.nowMs > this.deadlineMs) return;
+    const round = this.round++;
+    this.probe(0, round, (allOk) => {
+      if (allOk && this.world.nowMs <= this.deadlineMs) {
+        this.recoveryMs = this.world.nowMs - this.startMs;
+        return;
+      }
+      this.world.schedule(PROBE_EVERY_MS, "probe", "probe", round, () => this.next());
+    });
+  }
+
+  /** Probes members from index `i` on; `done(true)` if all answered ok. */
+  private probe(i: number, round: number, done: (allOk: boolean) => void): void {
+    const member = this.cluster.names[i];
+    if (member === undefined) return done(true);
+    const key = latin1ToBytes(`probe/${member}`);
+    const value = latin1ToBytes(`probe-${round}-${member}`);
+    this.traffic.callRecorded(
+      this.client,
+      member,
+      { kind: "put", request: { key, value } },
+      (w) => {
+        if (w.type !== "ok") return done(false);
+        this.traffic.callRecorded(this.client, member, { kind: "range", request: { key } }, (r) => {
+          if (r.type !== "ok") return done(false);
+          this.probe(i + 1, round, done);
+        });
+      },
+    );
+  }
+}
+
+/** Samples every member's Raft state at a fixed interval (the report's timeline). */
+function sampleTimeline(world: World, cluster: KvCluster, intervalMs: number, endMs: number) {
+  const samples: MemberSample[] = [];
+  const sample = (): void => {
+    for (const slot of cluster.slots) {
+      const state = slot.host.state;
+      const st = slot.member?.status();
+      samples.push({
+        atMs: world.nowMs,
+        member: slot.name,
+        role: state === "up" && st !== undefined ? st.role : state === "up" ? "down" : state,
+        term: st?.raftTerm ?? 0,
+        commitIndex: st?.commitIndex ?? 0,
+      });
+    }
+    if (world.nowMs + intervalMs <= endMs) {
+      world.schedule(intervalMs, "sampler", "sample", 0, sample);
+    }
+  };
+  world.schedule(0, "sampler", "sample", 0, sample);
+  return samples;
+}
+
+function describeWatchEvent(e: Event) {
+  const text = (b: Uint8Array) => String.fromCharCode(...b);
+  return {
+    type: e.type,
+    key: text(e.kv.key),
+    modRevision: e.kv.mod_revision,
+    createRevision: e.kv.create_revision,
+    version: e.kv.version,
+    value: text(e.kv.value),
+    ...(e.prev_kv === undefined ? {} : { prevValue: text(e.prev_kv.value) }),
+  };
+}
+
+/** Every watch response each watcher received, for watch.json. */
+function watchArtifact(watchers: readonly SimWatcher[]) {
+  return watchers.map((w) => ({
+    watcher: w.name,
+    reconnects: w.reconnects,
+    relists: w.relists,
+    segments: w.segments.map((s) => ({ startRevision: s.startRevision, seen: s.seenRevision })),
+    responses: w.received.map(({ atMs, member, streamId, response: r }) => ({
+      atMs,
+      member,
+      streamId,
+      watchId: r.watch_id,
+      revision: r.header.revision,
+      created: r.created,
+      canceled: r.canceled,
+      compactRevision: r.compact_revision,
+      fragment: r.fragment,
+      events: r.events.map(describeWatchEvent),
+    })),
+  }));
+}
+
+/** Runs a KV scenario with `seed`; everything the run leaves behind. */
+export function runKv(scenario: Scenario, seed: number, scenarioText: string): RunArtifacts {
+  const profile = scenario.workload.profile;
+  if (profile === "raft-proposals") throw new Error("runKv: raft-proposals is not a KV profile");
+  const wallStart = wallNowMs();
+  const { trafficEndMs, endMs } = phases(scenario);
+  const h = new KvHarness({
+    seed,
+    members: scenario.cluster.members,
+    heartbeatMs: scenario.cluster.heartbeatMs,
+    electionMs: scenario.cluster.electionMs,
+    link: scenario.network,
+    profile,
+    clients: scenario.workload.clients,
+    keys: scenario.workload.keys,
+    watchers: scenario.workload.watchers,
+    ratePerS: scenario.workload.ratePerS,
+    trafficEndMs,
+    leaseTtlS: 3_600,
+    compactEveryMs: profile === "kubernetes" ? 5_000 : 2_000,
+  });
+  const { world, cluster } = h;
+  h.start();
+  const nemesis = new Nemesis(world, kvNemesisView(cluster), scenario);
+  nemesis.start();
+  const withinMs = scenario.checks.livenessWithinMs;
+  const probe =
+    withinMs === undefined
+      ? undefined
+      : new LivenessProbe(
+          world,
+          cluster,
+          h.traffic,
+          scenario.faultsEndMs,
+          scenario.faultsEndMs + withinMs,
+        );
+  probe?.start();
+  const interval = Math.max(scenario.cluster.heartbeatMs, Math.ceil(endMs / 1500));
+  const timeline = sampleTimeline(world, cluster, interval, endMs);
+  world.runUntil({ untilMs: endMs - 2_000 });
+  h.stopWatchers();
+  world.runUntil({ untilMs: endMs });
+
+  const names = scenario.checks.names;
+  const violations = new Violations();
+  for (const v of cluster.violations.all()) violations.add(v);
+  if (probe !== undefined) probe.finish(violations);
+  if (names.includes("convergence")) checkConvergence(cluster, violations, world.nowMs);
+  if (names.includes("watch")) {
+    checkWatchers(cluster.committed, h.watchers, h.keyPrefix, violations, world.nowMs);
+  }
+  // The history as checked: unknown writes settled by the committed log.
+  const history = patchUnknownWrites(h.traffic.history, cluster);
+  const linearizable = names.includes("linearizable")
+    ? checkLinearizable(history, LINEARIZABLE_TIMEOUT_MS)
+    : undefined;
+  if (linearizable !== undefined) linearizableViolation(linearizable, violations, world.nowMs);
+  const all = violations.all();
+  const ops = h.traffic.operations;
+  const summary: RunSummary = {
+    scenario: scenario.name,
+    seed,
+    traceHash: world.traceHash(),
+    events: world.eventsProcessed,
+    virtualMs: world.nowMs,
+    wallMs: Math.round(wallNowMs() - wallStart),
+    ops: h.traffic.issued,
+    violations: all.length,
+    ok: all.length === 0,
+    report: null,
+    details: {
+      violations: all,
+      faults: nemesis.windows,
+      committedOps: ops.filter((o) => o.result === "ok" && o.kind !== "range").length,
+      answeredReads: ops.filter((o) => o.result === "ok" && o.kind === "range").length,
+      leaderElections: cluster.checker.leaderElections,
+      recoveryMs: probe?.recoveryMs ?? null,
+      network: { ...cluster.network.stats },
+    },
+  };
+  return {
+    summary,
+    scenarioText,
+    checks: withLinearizableDetail(verdicts(names, all), linearizable),
+    operations: ops,
+    timeline,
+    historyJsonLines: historyJsonLines(history),
+    watch: watchArtifact(h.watchers),
+  };
+}
+
+/** The linearizable verdict says what the checker answered ("linearizable (...)", "unknown: ..."). */
+function withLinearizableDetail(
+  checks: CheckVerdict[],
+  outcome: LinearizableOutcome | undefined,
+): CheckVerdict[] {
+  if (outcome === undefined) return checks;
+  return checks.map((c) =>
+    c.check === "linearizable" ? { ...c, ok: outcome.result === "ok", detail: outcome.detail } : c,
+  );
+}
