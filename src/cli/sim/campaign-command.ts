@@ -10,6 +10,7 @@ import { runCampaign, type CampaignSummary } from "../../../sim/campaign/campaig
 import { expandGlob } from "../../../sim/campaign/glob.js";
 import { parseShard, planJobs, type ScenarioSource } from "../../../sim/campaign/jobs.js";
 import { junitXml } from "../../../sim/campaign/junit.js";
+import { writeCampaignPage } from "../../../sim/campaign/campaign-page.js";
 import type { JobResult } from "../../../sim/campaign/worker.js";
 import { BadInputError, loadScenarioFile, parseSeed } from "./scenario-file.js";
 
@@ -118,6 +119,7 @@ async function execute(args: CampaignArgs): Promise<void> {
     progress(Math.max(1, jobs.length), Date.now()),
   );
   printSummary(summary);
+  console.log(`summary    ${writeCampaignPage(args.out, summary)}`);
   if (args.junit !== undefined) {
     writeFileSync(args.junit, junitXml(summary));
     console.log(`junit      ${args.junit}`);
