@@ -103,4 +103,60 @@ describe("scenario files", () => {
     expect(errorOf("name: x\ncluster: [1, 2\n")).toMatch(/^s\.yaml:\d+: invalid YAML/);
     expect(errorOf("- just\n- a list\n")).toMatch(/^s\.yaml/);
   });
+
+  it("parses KV workloads and their checks", () => {
+    const text = `
+name: kv
+cluster: { members: 3 }
+duration: 10s
+workload: { profile: kubernetes, rate-per-s: 50, clients: 4, keys: 20, watchers: 3 }
+checks: [linearizable, watch, convergence, raft-safety, { liveness: { within: 5s } }]
+`;
+    const r = parseScenario(text, "kv.yaml");
+    if (!r.ok) throw new Error(formatScenarioError(r.error));
+    expect(r.value.workload).toMatchObject({
+      profile: "kubernetes",
+      ratePerS: 50,
+      clients: 4,
+      keys: 20,
+      watchers: 3,
+    });
+    expect(r.value.checks.names).toEqual([
+      "linearizable",
+      "watch",
+      "convergence",
+      "raft-safety",
+      "liveness",
+    ]);
+    const defaults = parseScenario(
+      text.replace(", clients: 4, keys: 20, watchers: 3", ""),
+      "kv.yaml",
+    );
+    if (!defaults.ok) throw new Error(formatScenarioError(defaults.error));
+    expect(defaults.value.workload).toMatchObject({ clients: 8, keys: 10, watchers: 2 });
+  });
+
+  it("names file, line and field for bad KV workload fields and checks", () => {
+    const base = (workload: string, checks = "[linearizable]") => `name: kv
+cluster: { members: 3 }
+duration: 10s
+workload: ${workload}
+checks: ${checks}
+`;
+    expect(errorOf(base("{ profile: etcd-kv, rate-per-s: 10, clients: 0 }"))).toMatch(
+      /^s\.yaml:4: workload\.clients: /,
+    );
+    expect(errorOf(base("{ profile: etcd-kv, rate-per-s: 10, watchers: 1.5 }"))).toMatch(
+      /^s\.yaml:4: workload\.watchers: /,
+    );
+    expect(errorOf(base("{ profile: etcd, rate-per-s: 10 }"))).toMatch(
+      /^s\.yaml:4: workload\.profile: /,
+    );
+    expect(errorOf(base("{ profile: etcd-kv, rate-per-s: 10 }", "[linearizable, sane]"))).toMatch(
+      /^s\.yaml:5: checks\[1\]: /,
+    );
+    expect(
+      errorOf(base("{ profile: raft-proposals, rate-per-s: 10 }", "[raft-safety, watch]")),
+    ).toBe("s.yaml:5: checks[1]: watch needs a KV workload (profile etcd-kv or kubernetes)");
+  });
 });
