@@ -9,9 +9,28 @@ import type { Scenario } from "../scenario.js";
 import { wallNowMs } from "../wall-time.js";
 import { operationRecords, RaftProposalWorkload } from "../workload/raft-proposals.js";
 import { World } from "../world.js";
-import { RaftCluster } from "./raft-cluster.js";
+import { CrashLoop, type CrashLoopOptions } from "./crash-loop.js";
+import { RaftCluster, type RaftStorageOptions, type StorageMode } from "./raft-cluster.js";
 import type { RaftMember } from "./raft-member.js";
 import { RaftTimeline } from "./timeline.js";
+
+/** What a Raft run adds to its scenario (scenario files describe the memory-mode cluster). */
+export interface RaftRunOptions {
+  readonly storage?: StorageMode;
+  readonly storageOptions?: Partial<RaftStorageOptions>;
+  /** Crash/restart cycles on top of the scenario's faults. */
+  readonly crashLoop?: CrashLoopOptions;
+  /** Runs once the cluster, workload and nemesis are set up and before the world runs. */
+  readonly prepare?: (run: RaftRun) => void;
+}
+
+/** A finished (or, inside `prepare`, about to start) run, for tests that look inside it. */
+export interface RaftRun {
+  readonly world: World;
+  readonly cluster: RaftCluster;
+  readonly workload: RaftProposalWorkload;
+  readonly crashLoop: CrashLoop | undefined;
+}
 
 function nemesisView(cluster: RaftCluster): NemesisCluster {
   const get = (name: string): RaftMember => {
@@ -40,8 +59,12 @@ function phases(s: Scenario): { probeEndMs: number; endMs: number } {
 }
 
 /** One run's summary (see runRaft for everything the run leaves behind). */
-export function runRaftScenario(scenario: Scenario, seed: number): RunSummary {
-  return runRaft(scenario, seed, "").summary;
+export function runRaftScenario(
+  scenario: Scenario,
+  seed: number,
+  options: RaftRunOptions = {},
+): RunSummary {
+  return runRaft(scenario, seed, "", options).summary;
 }
 
 /** Timeline samples: about 1500 per member over the run, never finer than a heartbeat. */
@@ -49,7 +72,22 @@ function sampleIntervalMs(scenario: Scenario, endMs: number): number {
   return Math.max(scenario.cluster.heartbeatMs, Math.ceil(endMs / 1500));
 }
 
-export function runRaft(scenario: Scenario, seed: number, scenarioText: string): RunArtifacts {
+export function runRaft(
+  scenario: Scenario,
+  seed: number,
+  scenarioText: string,
+  options: RaftRunOptions = {},
+): RunArtifacts {
+  return runRaftCluster(scenario, seed, scenarioText, options).artifacts;
+}
+
+/** One run, with the run's insides (cluster, workload, crash loop) for tests. */
+export function runRaftCluster(
+  scenario: Scenario,
+  seed: number,
+  scenarioText: string,
+  options: RaftRunOptions = {},
+): RaftRun & { readonly artifacts: RunArtifacts } {
   const wallStart = wallNowMs();
   const world = new World(seed);
   const workload = new RaftProposalWorkload(
@@ -62,6 +100,8 @@ export function runRaft(scenario: Scenario, seed: number, scenarioText: string):
     link: scenario.network,
     onApply: (member, entry) => workload.onApply(member, entry),
     onReadState: (member, state) => workload.onReadState(member, state),
+    ...(options.storage === undefined ? {} : { storage: options.storage }),
+    ...(options.storageOptions === undefined ? {} : { storageOptions: options.storageOptions }),
   });
   const { probeEndMs, endMs } = phases(scenario);
   workload.start(cluster, probeEndMs);
@@ -79,6 +119,11 @@ export function runRaft(scenario: Scenario, seed: number, scenarioText: string):
   liveness?.start();
   const timeline = new RaftTimeline(world, cluster, sampleIntervalMs(scenario, endMs));
   timeline.start(endMs);
+  const crashLoop =
+    options.crashLoop === undefined ? undefined : new CrashLoop(world, cluster, options.crashLoop);
+  crashLoop?.start();
+  const run: RaftRun = { world, cluster, workload, crashLoop };
+  options.prepare?.(run);
   world.runUntil({ untilMs: endMs });
   liveness?.finish(workload.proposals);
   const violations = cluster.violations;
@@ -103,7 +148,7 @@ export function runRaft(scenario: Scenario, seed: number, scenarioText: string):
       network: { ...cluster.network.stats },
     },
   };
-  return {
+  const artifacts: RunArtifacts = {
     summary,
     scenarioText,
     checks: verdicts(scenario.checks.names, violations.all()),
@@ -112,4 +157,5 @@ export function runRaft(scenario: Scenario, seed: number, scenarioText: string):
     historyJsonLines: undefined,
     watch: undefined,
   };
+  return { ...run, artifacts };
 }
