@@ -15,6 +15,11 @@ import {
 } from "../../src/porcupine/index.js";
 import type { EtcdInput, EtcdOutput } from "../../src/porcupine/models/etcd-types.js";
 import type { Violations } from "../check/violation.js";
+import {
+  checkWatchGuarantees,
+  recordWatchResponse,
+  type WatchRecord,
+} from "../check/watch-guarantees.js";
 import { wallNowMs } from "../wall-time.js";
 import { decodeInternalRequest, type InternalRequest } from "../../src/server/internal-request.js";
 import type { CommittedLog, KvCluster } from "./kv-cluster.js";
@@ -206,6 +211,35 @@ export function patchUnknownWrites(
     else out.push(op);
   }
   return out;
+}
+
+/** One WatchRecord per stream each watcher opened, for the watch guarantees. */
+export function watchRecords(watchers: readonly SimWatcher[]): WatchRecord[] {
+  return watchers.flatMap((w) =>
+    [...w.creates].map(([streamId, request]): WatchRecord => {
+      const received = w.received.filter((r) => r.streamId === streamId);
+      return {
+        watcher: `${w.name}/${streamId}`,
+        ...(received[0] === undefined ? {} : { member: received[0].member }),
+        request,
+        responses: received.map((r) => recordWatchResponse(r.atMs, r.response)),
+      };
+    }),
+  );
+}
+
+/** etcd's nine watch guarantees over every watch of the run, against the committed log. */
+export function checkWatchGuaranteesOfRun(
+  cluster: KvCluster,
+  watchers: readonly SimWatcher[],
+  violations: Violations,
+): void {
+  const compactRevision = Math.max(
+    -1,
+    ...cluster.slots.map((s) => s.member?.kv.compactRevision ?? -1),
+  );
+  const committed = { revisions: cluster.committed.revisions, compactRevision };
+  for (const v of checkWatchGuarantees(watchRecords(watchers), committed)) violations.add(v);
 }
 
 export interface LinearizableOutcome {

@@ -9,7 +9,7 @@
 // closes it and watches again, on another member, from the revision after the last one it saw.
 import type { EtcdError } from "../../src/api/errors.js";
 import type { Event, KeyValue } from "../../src/api/kv.js";
-import type { WatchResponse } from "../../src/api/rpc.js";
+import type { WatchCreateRequest, WatchResponse } from "../../src/api/rpc.js";
 import type { Prng } from "../../src/lib/prng.js";
 import type { SimNetwork } from "../net.js";
 import { digestWords } from "../trace-hash.js";
@@ -115,6 +115,8 @@ export interface ReceivedWatchResponse {
 export class SimWatcher {
   readonly segments: WatchSegment[] = [];
   readonly received: ReceivedWatchResponse[] = [];
+  /** The create request of each stream, by stream id (one watch per stream). */
+  readonly creates = new Map<number, WatchCreateRequest>();
   reconnects = 0;
   relists = 0;
   private streamId = 0;
@@ -168,16 +170,15 @@ export class SimWatcher {
     this.expectedSeq = 0;
     this.requestSeq = 0;
     this.lastHeardMs = this.world.nowMs;
-    this.send({
-      request_union: "create_request",
-      create_request: {
-        key: this.o.key,
-        range_end: this.o.rangeEnd,
-        start_revision: this.seenRevision + 1,
-        prev_kv: this.o.prevKv,
-        progress_notify: this.o.progressNotify,
-      },
-    });
+    const create: WatchCreateRequest = {
+      key: this.o.key,
+      range_end: this.o.rangeEnd,
+      start_revision: this.seenRevision + 1,
+      prev_kv: this.o.prevKv,
+      progress_notify: this.o.progressNotify,
+    };
+    this.creates.set(this.streamId, create);
+    this.send({ request_union: "create_request", create_request: create });
   }
 
   /** Ends the current stream; later responses on it are ignored. */

@@ -5,7 +5,8 @@
 //   liveness      within `within` of the faults' end, a write and a linearizable read succeed on
 //                 every member (so a leader exists); the time it took is the recovery time;
 //   convergence   HashKV, compact revision and leases equal on every member after healing;
-//   watch         each watcher's events against the committed log (see kv-checks.ts);
+//   watch         each watcher's events against the committed log (see kv-checks.ts) and etcd's
+//                 nine watch guarantees per watch stream (sim/check/watch-guarantees.ts);
 //   linearizable  the client history against the etcd model, 20 s of checking at most.
 import { latin1ToBytes } from "../../src/lib/bytes.js";
 import type { Event } from "../../src/api/kv.js";
@@ -22,6 +23,7 @@ import {
   checkConvergence,
   checkLinearizable,
   checkWatchers,
+  checkWatchGuaranteesOfRun,
   linearizableViolation,
   patchUnknownWrites,
   type LinearizableOutcome,
@@ -227,6 +229,7 @@ export function runKv(scenario: Scenario, seed: number, scenarioText: string): R
   if (names.includes("convergence")) checkConvergence(cluster, violations, world.nowMs);
   if (names.includes("watch")) {
     checkWatchers(cluster.committed, h.watchers, h.keyPrefix, violations, world.nowMs);
+    checkWatchGuaranteesOfRun(cluster, h.watchers, violations);
   }
   // The history as checked: unknown writes settled by the committed log.
   const history = patchUnknownWrites(h.traffic.history, cluster);
