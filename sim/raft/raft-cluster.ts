@@ -118,7 +118,7 @@ export class RaftCluster {
         preVote: options.preVote,
         checkQuorum: options.checkQuorum,
         checker: this.checker,
-        makeLog: (failpoints) => this.makeLog(id, host, confState, failpoints),
+        makeLog: (failpoints, enter) => this.makeLog(id, host, confState, failpoints, enter),
         snapshotCount: so.snapshotCount,
         catchUpEntries: so.catchUpEntries,
         snapshotReportTimeoutMs: so.snapshotReportTimeoutMs ?? options.electionMs,
@@ -135,6 +135,7 @@ export class RaftCluster {
     host: SimHost,
     confState: ConfState,
     failpoints: RaftMember["failpoints"],
+    enter: (work: () => void) => void,
   ): MemberLog {
     const so = this.storageOptions;
     if (this.storage === "memory") return new MemoryLog(confState);
@@ -143,7 +144,7 @@ export class RaftCluster {
       random: this.world.stream(`disk-${id}`),
       faults: so.diskFaults,
       // Completions reach the member through its host: none while down, later while paused.
-      deliver: (completion) => host.run(completion),
+      deliver: (completion) => host.run(() => enter(completion)),
     });
     this.disks.set(`m${id}`, disk);
     return new DiskLog({ disk, failpoints, confState, segmentBytes: so.segmentBytes });

@@ -37,8 +37,11 @@ export interface RaftMemberOptions {
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   readonly checker: RaftSafetyChecker;
-  /** Builds the member's log; the member's failpoints are passed to storage through it. */
-  readonly makeLog: (failpoints: Failpoints) => MemberLog;
+  /**
+   * Builds the member's log. The member's failpoints are passed to storage through it, and every
+   * completion the log delivers must run through `enter` (see RaftMember.enter).
+   */
+  readonly makeLog: (failpoints: Failpoints, enter: (work: () => void) => void) => MemberLog;
   /** Applied entries between two snapshots of the state machine (Infinity: never snapshot). */
   readonly snapshotCount: number;
   /** Entries kept below a snapshot when compacting, so a follower just behind needs no MsgSnap. */
@@ -85,6 +88,15 @@ export interface RaftMemberStats {
   recoveredFromIndex: number[];
 }
 
+/**
+ * Thrown when the member dies inside its own code (a crash failpoint fires, storage fails): it
+ * unwinds the stack up to the entry point, so nothing more of the dead member runs — not the rest
+ * of the Ready, nor the storage layer's next queued write — as nothing would in a real process.
+ */
+class MemberDied extends Error {
+  override name = "MemberDied";
+}
+
 export function memberName(id: NodeId): string {
   return `m${id}`;
 }
@@ -123,19 +135,20 @@ export class RaftMember {
   private persisting = false;
   private draining = false;
   private snapshotting = false;
+  private entered = false;
 
   constructor(private readonly o: RaftMemberOptions) {
     this.name = memberName(o.id);
     this.failpoints = new Failpoints({
       crash: (point) => this.crashAtFailpoint(point),
-      delay: (delayMs, next) => o.host.schedule(delayMs, next),
+      delay: (delayMs, next) => o.host.schedule(delayMs, () => this.enter(next)),
     });
-    this.log = o.makeLog(this.failpoints);
+    this.log = o.makeLog(this.failpoints, (work) => this.enter(work));
     this.snapshotReports = new SnapshotReports(o.host, o.snapshotReportTimeoutMs, (to, ok) =>
-      this.reportSnapshot(to, ok),
+      this.enter(() => this.reportSnapshot(to, ok)),
     );
-    o.network.attach(this.name, (_from, m) => o.host.run(() => this.receive(m)));
-    this.open();
+    o.network.attach(this.name, (_from, m) => o.host.run(() => this.enter(() => this.receive(m))));
+    this.enter(() => this.open());
   }
 
   get role(): StateType {
@@ -189,7 +202,7 @@ export class RaftMember {
     const node = this.serving();
     if (node === undefined) return "dropped";
     const result = node.propose(data);
-    this.drain();
+    this.enter(() => this.drain());
     return result;
   }
 
@@ -198,7 +211,7 @@ export class RaftMember {
     const node = this.serving();
     if (node === undefined) return;
     node.readIndex(ctx);
-    this.drain();
+    this.enter(() => this.drain());
   }
 
   /** Crashes the member (a no-op if it is already down); a disk loses what was not fsynced. */
@@ -216,7 +229,24 @@ export class RaftMember {
     if (this.phaseNow !== "down") return;
     this.host.restart();
     this.stats.restarts++;
-    this.open();
+    this.enter(() => this.open());
+  }
+
+  /**
+   * Every way into the member's code (a message, a timer, a disk completion, a client call)
+   * passes here, so a death deep inside it (MemberDied) ends the call and nothing else of it runs.
+   * Nested entries (a client call made from inside the member) let the outermost one catch it.
+   */
+  private enter(work: () => void): void {
+    if (this.entered) return work();
+    this.entered = true;
+    try {
+      work();
+    } catch (e) {
+      if (!(e instanceof MemberDied)) throw e;
+    } finally {
+      this.entered = false;
+    }
   }
 
   private serving(): RawNode | undefined {
@@ -263,13 +293,15 @@ export class RaftMember {
   }
 
   private scheduleTick(): void {
-    this.host.schedule(this.o.heartbeatMs, () => {
-      const node = this.serving();
-      if (node === undefined) return;
-      node.tick();
-      this.drain();
-      this.scheduleTick();
-    });
+    this.host.schedule(this.o.heartbeatMs, () =>
+      this.enter(() => {
+        const node = this.serving();
+        if (node === undefined) return;
+        node.tick();
+        this.drain();
+        this.scheduleTick();
+      }),
+    );
   }
 
   private receive(m: Message): void {
@@ -296,12 +328,16 @@ export class RaftMember {
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
-    for (;;) {
-      const node = this.serving();
-      if (node === undefined || this.persisting || !node.hasReady()) break;
-      this.handleReady(node.ready());
+    try {
+      for (;;) {
+        const node = this.serving();
+        if (node === undefined || this.persisting || !node.hasReady()) break;
+        this.handleReady(node.ready());
+      }
+    } finally {
+      // Also when the member dies inside (MemberDied unwinds through here).
+      this.draining = false;
     }
-    this.draining = false;
   }
 
   private handleReady(rd: Ready): void {
@@ -433,22 +469,24 @@ export class RaftMember {
    * Storage failed: the member must not go on as if the data were durable. Corruption stops it
    * for good; any other failure (EIO, an injected error) crashes it, and it may restart.
    */
-  private stopOn(failure: StorageFailure): void {
+  private stopOn(failure: StorageFailure): never {
     this.stats.storageFailures.push(describeFailure(failure));
     if (failure.kind === "corrupt") {
       this.goDown("corruption", undefined);
       this.corruption = failure;
       this.phaseNow = "corrupt";
-      return;
+    } else {
+      this.goDown("storage", undefined);
+      this.o.onSelfCrash(this);
     }
-    this.goDown("storage", undefined);
-    this.o.onSelfCrash(this);
+    throw new MemberDied(`${this.name}: ${describeFailure(failure)}`);
   }
 
-  private crashAtFailpoint(point: FailpointName): void {
+  private crashAtFailpoint(point: FailpointName): never {
     this.stats.failpointCrashes.push(point);
     this.goDown("failpoint", undefined);
     this.o.onSelfCrash(this);
+    throw new MemberDied(`${this.name}: crashed at failpoint ${point}`);
   }
 
   private goDown(cause: CrashCause, mode: CrashMode | undefined): void {
