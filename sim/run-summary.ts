@@ -9,7 +9,7 @@ export interface RunSummary {
   readonly events: number;
   readonly virtualMs: number;
   readonly wallMs: number;
-  /** Client operations issued (for the Raft-only workload: proposals and ReadIndex requests). */
+  /** Client operations issued (Raft-only: proposals and ReadIndex requests; KV: every request). */
   readonly ops: number;
   readonly violations: number;
   readonly ok: boolean;
@@ -17,9 +17,9 @@ export interface RunSummary {
   readonly details: {
     readonly violations: readonly Violation[];
     readonly faults: readonly FaultWindow[];
-    /** Proposals committed. */
+    /** Writes that completed (Raft-only: proposals committed; KV: writes answered ok). */
     readonly committedOps: number;
-    /** ReadIndex requests answered. */
+    /** Reads that completed (Raft-only: ReadIndex answers; KV: ranges answered ok). */
     readonly answeredReads: number;
     readonly leaderElections: number;
     readonly recoveryMs: number | null;

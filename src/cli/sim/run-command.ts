@@ -50,7 +50,7 @@ function printHuman(s: RunSummary, checks: readonly CheckVerdict[], scenarioFile
     `virtual    ${(s.virtualMs / 1000).toFixed(1)} s   wall ${(s.wallMs / 1000).toFixed(2)} s   (${ratio}x)`,
   );
   console.log(
-    `ops        ${s.ops} (${s.details.committedOps} proposals committed, ${s.details.answeredReads} reads answered)`,
+    `ops        ${s.ops} (${s.details.committedOps} writes committed, ${s.details.answeredReads} reads answered)`,
   );
   console.log(`faults     ${s.details.faults.length}`);
   for (const c of checks)
