@@ -1,7 +1,9 @@
 // Simulator speed: virtual seconds per wall second and events per wall second.
 // sim.idle: 3 members, heartbeats only, 1 virtual hour (target >= 2000x real time).
 // sim.raft-load: 3 members, 200 proposals/s, 10 virtual minutes (target >= 200x).
-import { runRaftScenario } from "../sim/raft/run-raft.js";
+// sim.raft-disk: the same load with every log on a simulated disk (WAL, snapshots every 1000
+// entries, compaction) and a crash/restart cycle every 5 virtual seconds.
+import { runRaftScenario, type RaftRunOptions } from "../sim/raft/run-raft.js";
 import { parseScenario } from "../sim/scenario.js";
 import { emit } from "./emit.js";
 
@@ -19,8 +21,13 @@ checks: [raft-safety]
   return parsed.value;
 }
 
-function measure(bench: string, duration: string, ratePerS: number): void {
-  const s = runRaftScenario(scenario(bench.replace(".", "-"), duration, ratePerS), 1);
+function measure(
+  bench: string,
+  duration: string,
+  ratePerS: number,
+  options: RaftRunOptions = {},
+): void {
+  const s = runRaftScenario(scenario(bench.replace(".", "-"), duration, ratePerS), 1, options);
   if (!s.ok) throw new Error(`${bench}: ${s.violations} violations`);
   emit(bench, {
     virtualS: s.virtualMs / 1000,
@@ -35,4 +42,15 @@ function measure(bench: string, duration: string, ratePerS: number): void {
 export default function run(): void {
   measure("sim.idle", "1h", 0);
   measure("sim.raft-load", "10m", 200);
+  const tenMinutesMs = 10 * 60_000;
+  measure("sim.raft-disk", "10m", 200, {
+    storage: "disk",
+    storageOptions: { snapshotCount: 1000, catchUpEntries: 200 },
+    crashLoop: {
+      startMs: 5_000,
+      endMs: tenMinutesMs - 5_000,
+      everyMs: 5_000,
+      restartAfterMs: 1_000,
+    },
+  });
 }
