@@ -323,7 +323,8 @@ export class KvCluster {
     const c = this.checker;
     return {
       onAppend: (entries, prevTerm) => c.onAppend(slot.name, entries, prevTerm),
-      onHardState: (hs, entryAt) => c.onCommit(slot.name, hs.commit, entryAt),
+      onHardState: (hs, entryAt, snapshotIndex) =>
+        c.onCommit(slot.name, hs.commit, entryAt, snapshotIndex),
       onLeader: (term, termAt) => c.onLeader(slot.name, term, termAt),
       onApply: (entry) => c.onApply(slot.name, entry),
     };

@@ -13,10 +13,18 @@
 // once it has applied its backlog; a follower forwards them to the leader over the peer transport
 // and tries again at the new leader when leadership moves.
 //
-// Persistence: the Raft log lives in the MemoryStorage given to the constructor, which outlives a
-// crash; a member built on an existing storage rebuilds its state machine by re-applying every
-// committed entry. consistentIndex (the last applied index) makes apply idempotent: an entry at or
-// below it is skipped.
+// Persistence, two ways. In memory: the Raft log lives in the MemoryStorage given to the
+// constructor, which outlives a crash; a member built on it re-applies every committed entry.
+// Durable (`durable`): the log is a DiskStorage already recovered by the caller; the state machine
+// starts from the newest valid snapshot, and the Ready loop persists each Ready (fsynced when raft
+// says mustSync) before it sends a message or applies an entry, with one Ready in flight. Every
+// `snapshotCount` applied entries the applied state (mvcc, leases, consistent index) becomes a
+// snapshot and the log is compacted below it, keeping catch-up entries; a follower behind the
+// compacted log gets a MsgSnap and restores its state machine from it. Either way the consistent
+// index (the last applied index) makes apply idempotent: an entry at or below it is skipped.
+//
+// A member whose data fails its checksums raises the CORRUPT alarm: it answers every request with
+// ErrCorrupt and takes no part in Raft, so it never serves data it cannot trust.
 
 import { assert, unreachable } from "../lib/assert.js";
 import { err, ok, type Result } from "../lib/result.js";
@@ -56,6 +64,16 @@ import type {
   WatchResponse,
 } from "../api/rpc.js";
 import type { MemberEnv } from "../env/index.js";
+import type { Failpoints } from "../lib/failpoints.js";
+import {
+  compactIndexFor,
+  describeFailure,
+  shouldSnapshot,
+  type DiskStorage,
+  type Recovered,
+  type StorageFailure,
+} from "../storage/index.js";
+import type { CommitListener } from "../mvcc/kv-store.js";
 import type { TimerId, Timers } from "../env/timers.js";
 import { Lessor, MAX_LEASE_TTL_SECONDS } from "../lease/index.js";
 import { KvStore } from "../mvcc/kv-store.js";
@@ -67,7 +85,9 @@ import type {
   Message,
   NodeId,
   Ready,
+  Snapshot,
   StateType,
+  Storage,
 } from "../raft/types.js";
 import { WatchableStore, type WatchStream } from "../watch/watchable-store.js";
 import { applyRequest, type AppliedResponse } from "./apply.js";
@@ -82,6 +102,9 @@ import { LeaseRequests } from "./lease-requests.js";
 import type { ForwardedRequest, ForwardedResponse, MemberMessage } from "./messages.js";
 import { ReadIndexQueue } from "./read-index.js";
 import { RequestIds, WaitRegistry } from "./wait-registry.js";
+import { decodeMemberSnapshot, encodeMemberSnapshot } from "./member-snapshot.js";
+import { SnapshotReports } from "./snapshot-reports.js";
+import { runSteps, type Step } from "./steps.js";
 
 /** A reply callback: called exactly once per request (see Member). */
 export type Done<T> = (result: Result<T, EtcdError>) => void;
@@ -93,12 +116,21 @@ export type Done<T> = (result: Result<T, EtcdError>) => void;
 export interface RaftObserver {
   /** Entries about to be persisted; prevTerm is the term of the entry before the first. */
   onAppend(entries: readonly Entry[], prevTerm: number): void;
-  /** A hard state about to be persisted; entryAt reads the persisted log. */
-  onHardState(hardState: HardState, entryAt: (index: number) => Entry | undefined): void;
+  /**
+   * A hard state about to be persisted (durable: just persisted); entryAt reads the persisted
+   * log, whose entries up to `snapshotIndex` are compacted into its snapshot.
+   */
+  onHardState(
+    hardState: HardState,
+    entryAt: (index: number) => Entry | undefined,
+    snapshotIndex: number,
+  ): void;
   /** The member became leader of `term`; termAt reads its persisted log. */
   onLeader(term: number, termAt: (index: number) => number | undefined): void;
   /** An entry applied (every committed entry, including empty ones), in index order. */
   onApply(entry: Entry): void;
+  /** The state machine was replaced by a snapshot at `index` (at start, or a leader's). */
+  onRestore?(index: number): void;
 }
 
 export interface MemberOptions {
@@ -120,6 +152,54 @@ export interface MemberOptions {
   /** The persisted Raft log; pass the same one to a restarted member. Fresh if absent. */
   readonly storage?: MemoryStorage;
   readonly observer?: RaftObserver;
+  /** Durable storage, already opened and recovered (see MemberDurability); replaces `storage`. */
+  readonly durable?: MemberDurability;
+  /**
+   * Recovery found corruption: the member starts with the CORRUPT alarm raised, refuses every
+   * request with ErrCorrupt and takes no part in Raft.
+   */
+  readonly corrupt?: string;
+  /** Called for every committed kv txn, on every store the member builds (restores included). */
+  readonly onCommit?: CommitListener;
+  /** The state machine was replaced by a leader's snapshot at `index`: watch streams were closed. */
+  readonly onRestore?: (index: number) => void;
+}
+
+/**
+ * A member on disk. Contract: `storage` is open and `recovered` is what it recovered; completions
+ * of storage operations must reach the member through its host (none after a crash). The member
+ * passes the Ready loop's failpoints on `failpoints`, whose hooks belong to the caller.
+ */
+export interface MemberDurability {
+  readonly storage: DiskStorage;
+  readonly recovered: Recovered;
+  readonly failpoints: Failpoints;
+  /** Applied entries between two snapshots (etcd's --snapshot-count). */
+  readonly snapshotCount: number;
+  /** Entries kept below a snapshot so a follower just behind needs no MsgSnap. */
+  readonly catchUpEntries: number;
+  /** How long a MsgSnap may go unacknowledged before raft is told it failed. */
+  readonly snapshotReportTimeoutMs: number;
+  /**
+   * Storage failed with an I/O or injected error: the member has stopped without answering
+   * anyone and the process must die now (a supervisor may restart it from its disk).
+   */
+  readonly onFatal: (reason: string) => void;
+  /** The CORRUPT alarm was raised at run time (corruption found by a storage operation). */
+  readonly onCorrupt?: (reason: string) => void;
+}
+
+/** etcd's alarm types a member raises on itself. */
+export type AlarmType = "NOSPACE" | "CORRUPT";
+
+/** Counters of the durable path, for tests and reports. */
+export interface DurabilityStats {
+  snapshotsCreated: number;
+  snapshotsSent: number;
+  snapshotsInstalled: number;
+  snapshotReports: { ok: number; failed: number };
+  compactions: number;
+  defragments: number;
 }
 
 /** A short summary of a member (etcd's Maintenance.Status, reduced). */
@@ -133,6 +213,8 @@ export interface MemberStatus {
   readonly appliedIndex: number;
   readonly revision: number;
   readonly stopped: boolean;
+  /** Raised alarms (CORRUPT: the member refuses every request). */
+  readonly alarms: readonly AlarmType[];
 }
 
 /**
@@ -170,6 +252,11 @@ class RecentIds {
   private head = 0;
 
   constructor(private readonly capacity: number) {}
+
+  /** Every id held, oldest first (a snapshot keeps them). */
+  list(): number[] {
+    return [...this.order.slice(this.head), ...this.order.slice(0, this.head)];
+  }
 
   /** Adds `id`; false if it is already there. */
   add(id: number): boolean {
@@ -209,10 +296,18 @@ function clusterIdOf(peers: readonly NodeId[]): bigint {
 export class Member {
   readonly id: NodeId;
   readonly config: MemberConfig;
-  readonly kv: KvStore;
   readonly lessor: Lessor;
-  readonly watchable: WatchableStore;
-  readonly storage: MemoryStorage;
+  readonly storage: Storage;
+  readonly durabilityStats: DurabilityStats = {
+    snapshotsCreated: 0,
+    snapshotsSent: 0,
+    snapshotsInstalled: 0,
+    snapshotReports: { ok: 0, failed: 0 },
+    compactions: 0,
+    defragments: 0,
+  };
+  private store: KvStore;
+  private watchableStore: WatchableStore;
   private readonly clusterId: bigint;
   private readonly node: RawNode;
   private readonly requestIds: RequestIds;
@@ -233,7 +328,13 @@ export class Member {
    * is applied, so is every entry committed before the election.
    */
   private leaderStartIndex = 0;
-  private readonly appliedIds = new RecentIds(APPLIED_IDS_REMEMBERED);
+  private appliedIds = new RecentIds(APPLIED_IDS_REMEMBERED);
+  private readonly alarmList: AlarmType[] = [];
+  private corruptReason: string | undefined;
+  // The durable Ready loop: one Ready in flight, one snapshot at a time.
+  private persisting = false;
+  private snapshotting = false;
+  private readonly snapshotReports: SnapshotReports | undefined;
 
   constructor(private readonly o: MemberOptions) {
     this.id = o.id;
@@ -243,21 +344,20 @@ export class Member {
     assert(o.peers.includes(o.id), () => `member ${o.id} is not among its peers`);
     this.clusterId = clusterIdOf(o.peers);
     this.storage =
-      o.storage ?? new MemoryStorage({ confState: { voters: [...o.peers], ...EMPTY_CONF_STATE } });
+      o.durable?.storage ??
+      o.storage ??
+      new MemoryStorage({ confState: { voters: [...o.peers], ...EMPTY_CONF_STATE } });
     this.lessor = new Lessor({
       clock: o.env.clock,
       electionTimeoutMs: config.electionMs,
       checkpointIntervalMs: config.leaseCheckpointIntervalMs,
     });
-    this.kv = new KvStore({
-      maxTxnOps: config.maxTxnOps,
-      leaseExists: (id) => this.lessor.has(id),
-    });
-    this.kv.onCommit((txn) => this.lessor.applyKvEvents(txn.events));
-    this.watchable = new WatchableStore(this.kv, {
-      maxResponseBytes: config.maxRequestBytes,
-      maxQueuedResponses: config.watchMaxQueuedResponses,
-    });
+    this.store = this.wireStore(new KvStore(this.kvOptions()));
+    this.watchableStore = this.newWatchable();
+    const snapshot = o.durable?.recovered.snapshot;
+    const restored = snapshot === undefined ? undefined : this.restoreSnapshot(snapshot);
+    const corrupt = o.corrupt ?? restored;
+    if (corrupt !== undefined) this.markCorrupt(corrupt);
     this.node = this.newNode();
     this.requestIds = new RequestIds(o.id, o.env.random);
     const defer = (callback: () => void) => this.replies.push(callback);
@@ -288,6 +388,15 @@ export class Member {
       timeoutMs: config.requestTimeoutMs,
       retryMs: config.readIndexRetryMs,
     });
+    const durable = o.durable;
+    this.snapshotReports =
+      durable === undefined
+        ? undefined
+        : new SnapshotReports(timers, durable.snapshotReportTimeoutMs, (to, success) =>
+            this.reportSnapshot(to, success),
+          );
+    // A corrupt member takes no part: no ticks, no watch syncs, no lease expiry.
+    if (this.corruptReason !== undefined) return;
     this.every(config.heartbeatMs, () => this.node.tick());
     this.every(config.watchSyncMs, () => this.watchable.sync());
     this.every(config.watchProgressNotifyMs, () => this.watchable.tickProgress());
@@ -295,14 +404,29 @@ export class Member {
     this.pump();
   }
 
+  /** The mvcc store; a leader's snapshot replaces it (see restoreSnapshot). */
+  get kv(): KvStore {
+    return this.store;
+  }
+
+  get watchable(): WatchableStore {
+    return this.watchableStore;
+  }
+
+  /** The alarms this member raised on itself. */
+  get alarms(): readonly AlarmType[] {
+    return this.alarmList;
+  }
+
   // ---- peers ------------------------------------------------------------------------------------
 
   /** A message from peer `from`. */
   receive(from: NodeId, message: MemberMessage): void {
-    if (this.stopped) return;
+    if (this.stopped || this.corruptReason !== undefined) return;
     switch (message.type) {
       case "raft":
         this.node.step(message.message);
+        this.snapshotReports?.received(message.message);
         break;
       case "forward-request":
         this.answerForwarded(from, message.forwardId, message.request);
@@ -442,7 +566,7 @@ export class Member {
     this.watches.push(open);
     return {
       request: (req) => {
-        if (this.stopped) return;
+        if (this.stopped || this.corruptReason !== undefined) return;
         open.stream.request(req);
         this.pump();
       },
@@ -469,6 +593,7 @@ export class Member {
       appliedIndex: this.applied,
       revision: this.kv.currentRevision,
       stopped: this.stopped,
+      alarms: [...this.alarmList],
     };
   }
 
@@ -497,6 +622,30 @@ export class Member {
     if (this.stopped) return;
     this.node.transferLeader(to);
     this.pump();
+  }
+
+  /**
+   * Rewrites the member's storage files to drop garbage (etcd's Maintenance.Defragment). Only a
+   * durable member has files; a storage failure during it stops the member like any other.
+   */
+  defragment(done: Done<Record<string, never>>): void {
+    const durable = this.o.durable;
+    const refused = this.stopped
+      ? Errors.Stopped
+      : this.corruptReason === undefined
+        ? undefined
+        : Errors.Corrupt;
+    if (refused !== undefined) return this.reply(done, err(refused));
+    if (durable === undefined) return this.reply(done, ok({}));
+    durable.storage.defragment((result) => {
+      if (this.stopped) return;
+      if (!result.ok) {
+        this.storageFailed(result.error);
+        return done(err(this.corruptReason === undefined ? Errors.Stopped : Errors.Corrupt));
+      }
+      this.durabilityStats.defragments++;
+      done(ok({}));
+    });
   }
 
   /** Stops the member: every waiting request fails with Stopped, timers stop, watches close. */
@@ -552,12 +701,14 @@ export class Member {
 
   private local<T>(done: Done<T>, serve: () => void): void {
     if (this.stopped) return this.reply(done, err(Errors.Stopped));
+    if (this.corruptReason !== undefined) return this.reply(done, err(Errors.Corrupt));
     serve();
     this.pump();
   }
 
   private refusal(): EtcdError | undefined {
     if (this.stopped) return Errors.Stopped;
+    if (this.corruptReason !== undefined) return Errors.Corrupt;
     if (this.lead === 0) return Errors.NoLeader;
     return undefined;
   }
@@ -673,49 +824,272 @@ export class Member {
 
   /** Runs the Ready loop to quiescence, then the queued replies and watch responses. */
   private pump(): void {
-    if (this.pumping || this.stopped) return;
+    if (this.pumping || this.stopped || this.corruptReason !== undefined) return;
     this.pumping = true;
     try {
       do {
         this.drain();
         this.flushWatches();
         this.runReplies();
-      } while (this.node.hasReady() && !this.stopped);
+      } while (this.node.hasReady() && !this.persisting && !this.stopped);
     } finally {
       this.pumping = false;
     }
   }
 
   private drain(): void {
+    if (this.o.durable !== undefined) return this.drainDurable();
     while (this.node.hasReady()) {
       const rd = this.node.ready();
       this.persist(rd);
       if (rd.softState !== undefined) this.onSoftState(rd.softState.raftState, rd.softState.lead);
       for (const m of rd.messages) this.sendRaft(m);
       for (const e of rd.committedEntries) this.applyEntry(e);
-      for (const rs of rd.readStates) this.reads.onReadState(rs);
-      this.node.advance(rd);
-      this.reads.onApplied();
-      this.applyWait.onApplied();
+      this.finishReady(rd);
     }
   }
 
+  private finishReady(rd: Ready): void {
+    for (const rs of rd.readStates) this.reads.onReadState(rs);
+    this.node.advance(rd);
+    this.reads.onApplied();
+    this.applyWait.onApplied();
+  }
+
   private persist(rd: Ready): void {
-    // Snapshots need a compacted log, which this member never makes: the leader sends entries.
+    // Snapshots need a compacted log, which a member in memory never makes.
     assert(rd.snapshot === undefined, "member: unexpected snapshot in Ready");
+    const memory = this.storage as MemoryStorage;
+    this.observeAppend(rd);
+    if (rd.entries.length > 0) memory.append(rd.entries);
+    this.observeHardState(rd);
+    if (rd.hardState !== undefined) memory.setHardState(rd.hardState);
+  }
+
+  private observeAppend(rd: Ready): void {
     const first = rd.entries[0];
-    if (first !== undefined) {
-      this.o.observer?.onAppend(rd.entries, this.termAt(first.index - 1) ?? 0);
-      this.storage.append(rd.entries);
+    if (first === undefined) return;
+    this.o.observer?.onAppend(rd.entries, this.termAt(first.index - 1) ?? 0);
+  }
+
+  private observeHardState(rd: Ready): void {
+    if (rd.hardState === undefined) return;
+    this.o.observer?.onHardState(rd.hardState, (i) => this.entryAt(i), this.snapshotIndex());
+  }
+
+  // ---- the durable Ready loop -------------------------------------------------------------------
+
+  /**
+   * Takes one Ready while none is in flight: persist it, and only once that is durable send its
+   * messages, install its snapshot, apply its entries and advance. Raft keeps stepping messages
+   * and ticks meanwhile and hands the new work out in the next Ready.
+   */
+  private drainDurable(): void {
+    if (this.persisting || !this.node.hasReady()) return;
+    const durable = this.o.durable as MemberDurability;
+    const rd = this.node.ready();
+    this.persisting = true;
+    durable.failpoints.pass("raftBeforeSave", () =>
+      durable.storage.persist(
+        {
+          entries: rd.entries,
+          mustSync: rd.mustSync,
+          ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
+          ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
+        },
+        (persisted) => {
+          if (this.stopped) return;
+          if (!persisted.ok) return this.storageFailed(persisted.error);
+          this.afterPersist(rd, durable.failpoints);
+        },
+      ),
+    );
+  }
+
+  private afterPersist(rd: Ready, fp: Failpoints): void {
+    this.observeAppend(rd);
+    this.observeHardState(rd);
+    if (rd.softState !== undefined) this.onSoftState(rd.softState.raftState, rd.softState.lead);
+    const steps: Step[] = [];
+    if (rd.messages.length > 0) steps.push(this.sendStep(rd.messages, fp));
+    const snapshot = rd.snapshot;
+    if (snapshot !== undefined) steps.push(this.installStep(snapshot, fp));
+    for (const e of rd.committedEntries) {
+      steps.push((next) =>
+        fp.pass("beforeApply", () => {
+          this.applyEntry(e);
+          fp.pass("afterApply", next);
+        }),
+      );
     }
-    if (rd.hardState !== undefined) {
-      this.o.observer?.onHardState(rd.hardState, (i) => this.entryAt(i));
-      this.storage.setHardState(rd.hardState);
+    runSteps(steps, () => {
+      if (this.stopped) return;
+      this.finishReady(rd);
+      this.persisting = false;
+      this.maybeSnapshot();
+      this.pump();
+    });
+  }
+
+  private sendStep(messages: readonly Message[], fp: Failpoints): Step {
+    const leader = this.role === "StateLeader";
+    const before = leader ? "raftBeforeLeaderSend" : "raftBeforeFollowerSend";
+    const after = leader ? "raftAfterLeaderSend" : "raftAfterFollowerSend";
+    return (next) =>
+      fp.pass(before, () => {
+        for (const m of messages) this.sendRaft(m);
+        fp.pass(after, next);
+      });
+  }
+
+  /** A leader's snapshot replaces the state machine: the applied index jumps to it. */
+  private installStep(snapshot: Snapshot, fp: Failpoints): Step {
+    return (next) =>
+      fp.pass("raftBeforeApplySnap", () => {
+        const failed = this.restoreSnapshot(snapshot);
+        if (failed !== undefined) return this.raiseCorrupt(failed);
+        this.durabilityStats.snapshotsInstalled++;
+        this.o.onRestore?.(snapshot.metadata.index);
+        fp.pass("raftAfterApplySnap", next);
+      });
+  }
+
+  /** Every `snapshotCount` applied entries: snapshot the applied state and compact the log. */
+  private maybeSnapshot(): void {
+    const durable = this.o.durable;
+    if (durable === undefined || this.snapshotting || this.stopped) return;
+    const index = this.applied;
+    if (!shouldSnapshot(index, this.snapshotIndex(), durable.snapshotCount)) return;
+    this.snapshotting = true;
+    const data = encodeMemberSnapshot({
+      consistentIndex: index,
+      kv: this.kv,
+      lessor: this.lessor.exportState(),
+      appliedIds: this.appliedIds.list(),
+    });
+    durable.storage.createSnapshot(index, undefined, data, (created) => {
+      if (this.stopped) return;
+      if (!created.ok) return this.storageFailed(created.error);
+      this.durabilityStats.snapshotsCreated++;
+      durable.storage.compact(compactIndexFor(index, durable.catchUpEntries), (compacted) => {
+        if (this.stopped) return;
+        this.snapshotting = false;
+        if (!compacted.ok) return this.storageFailed(compacted.error);
+        this.durabilityStats.compactions++;
+        this.pump();
+      });
+    });
+  }
+
+  /**
+   * Replaces the state machine with a snapshot's (at start, or a leader's MsgSnap). Data that
+   * passed its checksum but does not parse is corruption: the reason is returned, nothing changed.
+   */
+  private restoreSnapshot(snapshot: Snapshot): string | undefined {
+    const decoded = decodeMemberSnapshot(snapshot.data, this.kvOptions());
+    if (!decoded.ok) return `snapshot ${snapshot.metadata.index}: ${decoded.error}`;
+    const parts = decoded.value;
+    assert(
+      parts.consistentIndex === snapshot.metadata.index,
+      () => `snapshot ${snapshot.metadata.index} holds state at ${parts.consistentIndex}`,
+    );
+    if (this.lessor.isPrimary) this.lessor.demote();
+    this.store = this.wireStore(parts.kv);
+    this.lessor.restore(parts.lessor, this.liveLeasedKeys());
+    // Watchers were synced to the old store: their streams close, clients open new ones.
+    for (const w of this.watches.splice(0)) w.stream.close();
+    this.watchableStore = this.newWatchable();
+    this.appliedIds = new RecentIds(APPLIED_IDS_REMEMBERED);
+    for (const id of parts.appliedIds) this.appliedIds.add(id);
+    this.applied = parts.consistentIndex;
+    this.o.observer?.onRestore?.(parts.consistentIndex);
+    return undefined;
+  }
+
+  private reportSnapshot(to: NodeId, success: boolean): void {
+    if (this.stopped || this.corruptReason !== undefined) return;
+    if (success) this.durabilityStats.snapshotReports.ok++;
+    else this.durabilityStats.snapshotReports.failed++;
+    this.node.reportSnapshot(to, success);
+  }
+
+  /**
+   * Storage failed: the member must not go on as if the data were durable. Corruption raises the
+   * CORRUPT alarm; any other failure stops the member silently, and the process dies.
+   */
+  private storageFailed(failure: StorageFailure): void {
+    const reason = describeFailure(failure);
+    if (failure.kind === "corrupt") {
+      this.raiseCorrupt(reason);
+      this.o.durable?.onCorrupt?.(reason);
+      return;
     }
+    this.halt();
+    this.o.durable?.onFatal(reason);
+  }
+
+  /** Stops everything without answering anyone: what a process death looks like to clients. */
+  private halt(): void {
+    this.stopped = true;
+    for (const t of this.timers) this.o.env.timers.cancel(t);
+    this.snapshotReports?.clear();
+  }
+
+  private markCorrupt(reason: string): void {
+    this.corruptReason = reason;
+    this.alarmList.push("CORRUPT");
+  }
+
+  private raiseCorrupt(reason: string): void {
+    if (this.corruptReason !== undefined) return;
+    this.markCorrupt(reason);
+    for (const t of this.timers) this.o.env.timers.cancel(t);
+    this.snapshotReports?.clear();
+    if (this.lessor.isPrimary) this.lessor.demote();
+    // Requests waiting for an answer get ErrCorrupt, never data.
+    this.waits.failAll(Errors.Corrupt);
+    this.leaseRequests.failAll(Errors.Corrupt);
+    this.applyWait.failAll(Errors.Corrupt);
+    this.reads.failAll(Errors.Corrupt);
+    for (const w of this.watches.splice(0)) w.stream.close();
+  }
+
+  private snapshotIndex(): number {
+    const snap = this.storage.snapshot();
+    return typeof snap === "object" ? snap.metadata.index : 0;
+  }
+
+  private kvOptions(): { maxTxnOps: number; leaseExists: (id: LeaseId) => boolean } {
+    return { maxTxnOps: this.config.maxTxnOps, leaseExists: (id) => this.lessor.has(id) };
+  }
+
+  private wireStore(kv: KvStore): KvStore {
+    kv.onCommit((txn) => this.lessor.applyKvEvents(txn.events));
+    const listener = this.o.onCommit;
+    if (listener !== undefined) kv.onCommit(listener);
+    return kv;
+  }
+
+  private newWatchable(): WatchableStore {
+    return new WatchableStore(this.store, {
+      maxResponseBytes: this.config.maxRequestBytes,
+      maxQueuedResponses: this.config.watchMaxQueuedResponses,
+    });
+  }
+
+  /** Every live key with a lease, for the lessor's attachments after a restore. */
+  private liveLeasedKeys(): { key: Uint8Array; lease: LeaseId }[] {
+    const got = this.store.range({ key: new Uint8Array([0]), range_end: new Uint8Array([0]) });
+    assert(got.ok, "range of every key failed");
+    return got.value.kvs.filter((kv) => kv.lease !== 0n);
   }
 
   private sendRaft(m: Message): void {
     assert(m.to !== this.id, () => `member ${this.id} sent ${m.type} to itself`);
+    if (m.type === "MsgSnap") {
+      this.durabilityStats.snapshotsSent++;
+      this.snapshotReports?.sent(m.to, m.snapshot?.metadata.index ?? 0);
+    }
     this.o.send(m.to, { type: "raft", message: m });
   }
 
@@ -780,7 +1154,7 @@ export class Member {
       electionTick: this.config.electionMs / this.config.heartbeatMs,
       heartbeatTick: 1,
       storage: this.storage,
-      applied: 0,
+      applied: this.applied,
       preVote: true,
       checkQuorum: true,
       maxSizePerMsg: 1 << 20,
