@@ -1,5 +1,6 @@
 // Text renderings of raft values for golden tests, logs and debugging. Stable by contract: golden
 // files compare these strings, so change a format only together with the files.
+import { decodeConfChange, describeConfChange } from "./confchange.js";
 import type {
   ConfState,
   Entry,
@@ -24,9 +25,14 @@ export function describeBytes(data: Uint8Array): string {
   return hex;
 }
 
-/** `term/index type data`, e.g. `2/7 EntryNormal "v1"`. */
+/**
+ * `term/index type data`, e.g. `2/7 EntryNormal "v1"`; a configuration change shows its changes
+ * in etcd's notation instead of bytes, e.g. `2/8 EntryConfChangeV2 v4 r1`.
+ */
 export function describeEntry(e: Entry): string {
-  return `${e.term}/${e.index} ${e.type} ${describeBytes(e.data)}`;
+  const cc = decodeConfChange(e.type, e.data);
+  const data = cc === undefined ? describeBytes(e.data) : describeConfChange(cc);
+  return `${e.term}/${e.index} ${e.type} ${data}`;
 }
 
 export function describeEntries(ents: readonly Entry[]): string {

@@ -3,6 +3,15 @@ export * from "./types.js";
 export { RawNode } from "./raw-node.js";
 export { MemoryStorage } from "./memory-storage.js";
 export {
+  type ConfChangeError,
+  changeConf,
+  decodeConfChange,
+  describeConfChange,
+  encodeConfChange,
+  isJoint,
+  leaveJointConfChange,
+} from "./confchange.js";
+export {
   describeBytes,
   describeConfState,
   describeEntries,

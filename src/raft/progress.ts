@@ -30,7 +30,8 @@ export class Progress {
   constructor(
     next: number,
     maxInflightMsgs: number,
-    readonly isLearner: boolean,
+    /** Learners receive the log but never vote nor count toward a commit quorum. */
+    public isLearner: boolean,
   ) {
     assert(next >= 1, () => `progress next ${next}`);
     this.next = next;

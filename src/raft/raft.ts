@@ -2,6 +2,17 @@
 // It is pure and synchronous: input arrives through step() and tick(), output accumulates in
 // `msgs` and `readStates` and in the log, and RawNode hands it to the application as a Ready.
 import { assert, unreachable } from "../lib/assert.js";
+import type { Result } from "../lib/result.js";
+import {
+  type ConfChangeError,
+  asV2,
+  changeConf,
+  decodeConfChange,
+  encodeConfChange,
+  isJoint,
+  leaveJointConfChange,
+  wantsLeaveJoint,
+} from "./confchange.js";
 import { RaftLog, payloadSizeBytes } from "./log.js";
 import type { Progress } from "./progress.js";
 import { ReadOnly } from "./read-only.js";
@@ -9,6 +20,8 @@ import { jointVoteResult } from "./quorum.js";
 import { ProgressTracker } from "./tracker.js";
 import {
   NONE,
+  type AnyConfChange,
+  type ConfState,
   type Entry,
   type HardState,
   type Message,
@@ -106,6 +119,11 @@ export class Raft {
   /** Answered ReadIndex requests of this node, handed out by the next Ready. */
   readStates: ReadState[] = [];
   leadTransferee: NodeId = NONE;
+  /**
+   * Leader: the index of the last configuration change it appended (or its last index when it took
+   * office). A new change is refused until this index is applied: only one change is in flight.
+   */
+  pendingConfIndex = 0;
 
   private readOnly = new ReadOnly();
   /** ReadIndex requests that arrived before this leader committed an entry of its term. */
@@ -358,6 +376,8 @@ export class Raft {
     const self = this.trk.progress.get(this.id) as Progress;
     self.becomeReplicate();
     self.recentActive = true; // the leader is always active to itself (CheckQuorum)
+    // The log may hold a change we have not applied yet: accept none until everything is applied.
+    this.pendingConfIndex = this.raftLog.lastIndex();
     // An entry of the new term: committing it commits every earlier entry (Figure 8) and lets
     // ReadIndex start answering.
     const empty: Entry = {
@@ -470,6 +490,10 @@ export class Raft {
     if (!this.trk.progress.has(this.id)) return "dropped";
     // Entries proposed during a transfer could be lost when the transferee takes over.
     if (this.leadTransferee !== NONE) return "dropped";
+    const confChanges = m.entries.filter((e) => e.type !== "EntryNormal");
+    if (confChanges.length > 1) return "dropped";
+    const cc = confChanges[0];
+    if (cc !== undefined && !this.confChangeAllowed(cc)) return "dropped";
     const first = this.raftLog.lastIndex() + 1;
     const ents = m.entries.map((e, i): Entry => ({
       term: this.term,
@@ -478,8 +502,20 @@ export class Raft {
       data: e.data,
     }));
     if (!this.appendEntries(ents)) return "dropped";
+    if (cc !== undefined) this.pendingConfIndex = first + m.entries.indexOf(cc);
     this.bcastAppend();
     return "ok";
+  }
+
+  /**
+   * One change at a time, and only one that fits the configuration it will be applied to: while
+   * joint, only the request to leave; otherwise anything but that request.
+   */
+  private confChangeAllowed(e: Entry): boolean {
+    const cc = decodeConfChange(e.type, e.data);
+    if (cc === undefined) return false;
+    if (this.pendingConfIndex > this.raftLog.applied) return false;
+    return isJoint(this.trk.config) === wantsLeaveJoint(asV2(cc));
   }
 
   /**
@@ -894,8 +930,48 @@ export class Raft {
   /** The application applied committed entries up to `index` (of `sizeBytes` payload). */
   onApplied(index: number, sizeBytes: number): void {
     this.raftLog.appliedTo(index);
-    if (this.state === "StateLeader") {
-      this.uncommittedSizeBytes = Math.max(0, this.uncommittedSizeBytes - sizeBytes);
+    if (this.state !== "StateLeader") return;
+    this.uncommittedSizeBytes = Math.max(0, this.uncommittedSizeBytes - sizeBytes);
+    if (this.trk.config.autoLeave && index >= this.pendingConfIndex) {
+      // The joint configuration is in effect everywhere it matters: leave it. A refusal (during
+      // a transfer) is retried at the next apply, as etcd does.
+      const { type, data } = encodeConfChange(leaveJointConfChange());
+      const entry: Entry = { term: 0, index: 0, type, data };
+      this.step(localMessage("MsgProp", this.id, { entries: [entry] }));
+    }
+  }
+
+  // ---- membership ------------------------------------------------------------------------------
+
+  /**
+   * Applies a committed configuration change (the application calls this when it applies the
+   * entry). A refused change leaves the configuration as it was, identically on every member.
+   */
+  applyConfChange(cc: AnyConfChange): Result<ConfState, ConfChangeError> {
+    const r = changeConf(this.trk.config, cc);
+    if (r.ok) this.switchToConfig(r.value);
+    return r;
+  }
+
+  private switchToConfig(cs: ConfState): void {
+    this.trk.applyConfig(cs, this.raftLog.lastIndex() + 1);
+    if (this.state !== "StateLeader") return;
+    const self = this.trk.progress.get(this.id);
+    if (self === undefined || self.isLearner) {
+      // Removed (or demoted): a leader that is not a voter must not keep the group's commits and
+      // elections waiting on it. Step down so that the remaining voters elect one of their own.
+      this.becomeFollower(this.term, NONE);
+      return;
+    }
+    if (this.leadTransferee !== NONE && !this.trk.isVoter(this.leadTransferee)) {
+      this.leadTransferee = NONE;
+    }
+    // A new quorum may already hold more than the old one did (a slow voter left).
+    if (this.maybeCommit()) {
+      this.releasePendingReadIndexMessages();
+      this.bcastAppend();
+    } else {
+      for (const id of this.trk.ids) if (id !== this.id) this.maybeSendAppend(id, false);
     }
   }
 

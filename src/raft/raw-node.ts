@@ -2,14 +2,19 @@
 // state machine's accumulated output into Ready batches and learns through advance() what the
 // application persisted, sent and applied.
 import { assert } from "../lib/assert.js";
+import type { Result } from "../lib/result.js";
+import { type ConfChangeError, encodeConfChange } from "./confchange.js";
 import { payloadSizeBytes } from "./log.js";
 import { Raft, isLocalMessage, isResponseMessage, localMessage } from "./raft.js";
 import {
   NONE,
+  type AnyConfChange,
+  type ConfState,
   type Entry,
   type HardState,
   type Message,
   type NodeId,
+  type ProgressStatus,
   type RaftConfig,
   type Ready,
   type SoftState,
@@ -62,6 +67,30 @@ export class RawNode {
   propose(data: Uint8Array): "ok" | "dropped" {
     const entry: Entry = { term: 0, index: 0, type: "EntryNormal", data };
     return this.raft.step(localMessage("MsgProp", this.raft.id, { entries: [entry] }));
+  }
+
+  /**
+   * Proposes a membership change, logged as EntryConfChange (ConfChange) or EntryConfChangeV2.
+   * It takes effect on each member only when that member applies the entry and calls
+   * applyConfChange. "dropped" as for propose, and also when the leader refuses it: another change
+   * is still unapplied (one at a time), a leave-joint request while not joint, or any other
+   * change while joint. On a follower "ok" only means it was forwarded.
+   */
+  proposeConfChange(cc: AnyConfChange): "ok" | "dropped" {
+    const { type, data } = encodeConfChange(cc);
+    const entry: Entry = { term: 0, index: 0, type, data };
+    return this.raft.step(localMessage("MsgProp", this.raft.id, { entries: [entry] }));
+  }
+
+  /**
+   * Applies a committed EntryConfChange / EntryConfChangeV2 (decode it with decodeConfChange).
+   * The application must call this exactly once per such entry, in log order, while applying it,
+   * and should persist the returned ConfState with its next snapshot. An error (for instance
+   * "already-joint") leaves the configuration unchanged on every member alike; the server reports
+   * it to whoever proposed the change. A leader that is no longer a voter steps down here.
+   */
+  applyConfChange(cc: AnyConfChange): Result<ConfState, ConfChangeError> {
+    return this.raft.applyConfChange(cc);
   }
 
   /**
@@ -157,11 +186,13 @@ export class RawNode {
 
   status(): Status {
     const r = this.raft;
-    const progress = new Map<NodeId, { match: number; next: number; state: string }>();
+    const progress = new Map<NodeId, ProgressStatus>();
     if (r.state === "StateLeader") {
       for (const id of r.trk.ids) {
         const pr = r.trk.progress.get(id);
-        if (pr !== undefined) progress.set(id, { match: pr.match, next: pr.next, state: pr.state });
+        if (pr === undefined) continue;
+        const { match, next, state, isLearner } = pr;
+        progress.set(id, { match, next, state, isLearner });
       }
     }
     return {
@@ -171,6 +202,7 @@ export class RawNode {
       applied: r.raftLog.applied,
       lastIndex: r.raftLog.lastIndex(),
       leadTransferee: r.leadTransferee,
+      config: r.trk.config,
       progress,
     };
   }

@@ -15,13 +15,14 @@ import {
 /**
  * Tracks membership, replication progress and votes.
  * Contract: `ids` is every member (voters of both halves and learners) in ascending order and is
- * exactly the key set of `progress`.
+ * exactly the key set of `progress`; a member is a learner in `progress` exactly when it is in
+ * `config.learners` (an outgoing voter waiting in learnersNext still votes).
  */
 export class ProgressTracker {
-  readonly voters: JointConfig;
-  readonly learners: ReadonlySet<NodeId>;
+  config!: ConfState;
+  voters!: JointConfig;
   readonly progress = new Map<NodeId, Progress>();
-  readonly ids: readonly NodeId[];
+  ids!: readonly NodeId[];
   readonly votes = new Map<NodeId, boolean>();
 
   constructor(
@@ -29,15 +30,33 @@ export class ProgressTracker {
     readonly maxInflightMsgs: number,
     nextIndex: number,
   ) {
+    this.applyConfig(cs, nextIndex);
+  }
+
+  /**
+   * Switches to configuration `cs`. Members that stay keep their progress (a demoted or promoted
+   * one only changes role); a new member starts probing at `nextIndex` and counts as recently
+   * active, so that CheckQuorum gives it an election timeout to answer before judging the quorum.
+   */
+  applyConfig(cs: ConfState, nextIndex: number): void {
+    this.config = cs;
     this.voters = {
       incoming: majorityConfig(cs.voters),
       outgoing: majorityConfig(cs.votersOutgoing),
     };
-    this.learners = new Set([...cs.learners, ...cs.learnersNext]);
-    this.ids = majorityConfig([...jointVoterIds(this.voters), ...this.learners]);
+    const voterIds = jointVoterIds(this.voters);
+    this.ids = majorityConfig([...voterIds, ...cs.learners]);
+    const previous = new Map(this.progress);
+    this.progress.clear();
     for (const id of this.ids) {
-      const isLearner = this.learners.has(id) && !jointVoterIds(this.voters).includes(id);
-      this.progress.set(id, new Progress(nextIndex, maxInflightMsgs, isLearner));
+      const isLearner = !voterIds.includes(id);
+      let pr = previous.get(id);
+      if (pr === undefined) {
+        pr = new Progress(nextIndex, this.maxInflightMsgs, isLearner);
+        pr.recentActive = previous.size > 0;
+      }
+      pr.isLearner = isLearner;
+      this.progress.set(id, pr);
     }
   }
 

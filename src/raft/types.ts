@@ -46,7 +46,11 @@ export interface HardState {
   readonly commit: number;
 }
 
-/** The membership of the group. Learners and joint configurations arrive with the membership work. */
+/**
+ * The membership of the group. Voters decide elections and commits; learners only receive the log.
+ * While joint, `votersOutgoing` is the old voter set and both sets must agree (joint consensus);
+ * `learnersNext` are outgoing voters that become learners when the joint configuration is left.
+ */
 export interface ConfState {
   readonly voters: readonly NodeId[];
   readonly learners: readonly NodeId[];
@@ -55,6 +59,51 @@ export interface ConfState {
   readonly learnersNext: readonly NodeId[];
   readonly autoLeave: boolean;
 }
+
+/** One change of a membership change (etcd's ConfChangeType). */
+export type ConfChangeType =
+  | "ConfChangeAddNode" // add a voter, or promote a learner
+  | "ConfChangeRemoveNode"
+  | "ConfChangeUpdateNode" // no membership effect; carries the member's new attributes in context
+  | "ConfChangeAddLearnerNode"; // add a learner, or demote a voter
+
+export interface ConfChangeSingle {
+  readonly type: ConfChangeType;
+  readonly nodeId: NodeId;
+}
+
+/** A change of one member, logged as EntryConfChange (etcd's ConfChange, the "V1" format). */
+export interface ConfChange {
+  readonly kind: "ConfChange";
+  readonly type: ConfChangeType;
+  readonly nodeId: NodeId;
+  /** Opaque to raft; the server puts the member's attributes (peer URLs) here. */
+  readonly context: Uint8Array;
+}
+
+/**
+ * How a ConfChangeV2 moves between configurations:
+ * - Auto: a simple change when at most one voter changes, else joint with automatic leave;
+ * - JointImplicit: always joint, left automatically by the leader once applied;
+ * - JointExplicit: always joint, left only by the application proposing an empty ConfChangeV2.
+ */
+export type ConfChangeTransition =
+  | "ConfChangeTransitionAuto"
+  | "ConfChangeTransitionJointImplicit"
+  | "ConfChangeTransitionJointExplicit";
+
+/**
+ * Several changes applied atomically, logged as EntryConfChangeV2. With no changes (and the Auto
+ * transition) it is the request to leave a joint configuration.
+ */
+export interface ConfChangeV2 {
+  readonly kind: "ConfChangeV2";
+  readonly transition: ConfChangeTransition;
+  readonly changes: readonly ConfChangeSingle[];
+  readonly context: Uint8Array;
+}
+
+export type AnyConfChange = ConfChange | ConfChangeV2;
 
 export interface SnapshotMetadata {
   readonly confState: ConfState;
@@ -166,6 +215,18 @@ export interface Status {
   readonly applied: number;
   readonly lastIndex: number;
   readonly leadTransferee: NodeId;
-  /** Leader only: match and next index of each peer. */
-  readonly progress: ReadonlyMap<NodeId, { match: number; next: number; state: string }>;
+  /** The configuration in effect (the last one applied). */
+  readonly config: ConfState;
+  /**
+   * Leader only: replication progress of each member, itself included. A learner is caught up
+   * when its `match` is close to the leader's own (the server's check before promoting it).
+   */
+  readonly progress: ReadonlyMap<NodeId, ProgressStatus>;
+}
+
+export interface ProgressStatus {
+  readonly match: number;
+  readonly next: number;
+  readonly state: string;
+  readonly isLearner: boolean;
 }
