@@ -954,6 +954,7 @@ export class Raft {
   }
 
   private switchToConfig(cs: ConfState): void {
+    const before = new Set(this.trk.ids);
     this.trk.applyConfig(cs, this.raftLog.lastIndex() + 1);
     if (this.state !== "StateLeader") return;
     const self = this.trk.progress.get(this.id);
@@ -971,7 +972,9 @@ export class Raft {
       this.releasePendingReadIndexMessages();
       this.bcastAppend();
     } else {
-      for (const id of this.trk.ids) if (id !== this.id) this.maybeSendAppend(id, false);
+      // A new member gets a probe now, so that it starts catching up without waiting for the
+      // next proposal or heartbeat.
+      for (const id of this.trk.ids) if (id !== this.id) this.maybeSendAppend(id, !before.has(id));
     }
   }
 

@@ -6,10 +6,14 @@ import type { Random } from "../../src/env/random.js";
 import {
   MemoryStorage,
   RawNode,
+  decodeConfChange,
+  describeConfChange,
+  describeConfState,
   describeEntry,
   describeMessage,
   describeReady,
   describeSnapshot,
+  type ConfState,
   type Entry,
   type Message,
   type NodeId,
@@ -55,6 +59,14 @@ export interface NodeEnv {
   /** Applied entry payloads as text (the no-op entries of new leaders are skipped). */
   values: string[];
   appliedIndex: number;
+  /** The configuration of the last applied change (or snapshot), kept for the next snapshot. */
+  confState: ConfState;
+}
+
+/** The initial membership of nodes added together: by default they are the voters. */
+export interface InitialConfig {
+  voters?: NodeId[];
+  learners?: NodeId[];
 }
 
 const encoder = new TextEncoder();
@@ -96,17 +108,26 @@ export class InteractionEnv {
   /** Called for every committed entry a node applies (safety checks hook in here). */
   onApply: ((id: NodeId, e: Entry) => void) | undefined = undefined;
 
-  addNodes(count: number, options: NodeOptions): void {
+  /**
+   * Adds `count` nodes. Without `initial` they form the group's voters; with it they all start
+   * from that configuration, which may leave them out (a member about to be added by a change).
+   */
+  addNodes(count: number, options: NodeOptions, initial?: InitialConfig): void {
     const first = this.nodes.size + 1;
-    const voters = Array.from({ length: count }, (_, i) => first + i);
-    for (const id of voters) {
-      const storage = new MemoryStorage({
-        confState: { voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
-        hardState: { term: 0, vote: 0, commit: 0 },
-      });
+    const ids = Array.from({ length: count }, (_, i) => first + i);
+    const confState: ConfState = {
+      voters: initial?.voters ?? ids,
+      learners: initial?.learners ?? [],
+      votersOutgoing: [],
+      learnersNext: [],
+      autoLeave: false,
+    };
+    for (const id of ids) {
+      const storage = new MemoryStorage({ confState, hardState: { term: 0, vote: 0, commit: 0 } });
       const random = new ScriptedRandom();
       const node = new RawNode({ ...options, id, storage, random });
-      this.nodes.set(id, { id, node, storage, random, options, values: [], appliedIndex: 0 });
+      const n = { id, node, storage, random, options, values: [], appliedIndex: 0, confState };
+      this.nodes.set(id, n);
     }
   }
 
@@ -133,9 +154,9 @@ export class InteractionEnv {
     this.persist(n, rd);
     checkPersistBeforeSend(n, rd);
     this.messages.push(...rd.messages);
-    this.apply(n, rd);
+    const applied = this.apply(n, rd);
     n.node.advance(rd);
-    return describeReady(rd);
+    return [describeReady(rd), ...applied].join("\n");
   }
 
   /** Readies taken by `sendReadyEarly` whose persistence has not happened yet. */
@@ -172,21 +193,36 @@ export class InteractionEnv {
     if (rd.hardState !== undefined) n.storage.setHardState(rd.hardState);
   }
 
-  private apply(n: NodeEnv, rd: Ready): void {
+  /** Applies the Ready's snapshot and entries; returns one line per configuration change. */
+  private apply(n: NodeEnv, rd: Ready): string[] {
+    const lines: string[] = [];
     if (rd.snapshot !== undefined) {
       const text = decoder.decode(rd.snapshot.data);
       n.values = text === "" ? [] : text.split(",");
       n.appliedIndex = rd.snapshot.metadata.index;
+      n.confState = rd.snapshot.metadata.confState;
     }
     for (const e of rd.committedEntries) {
       assert(
         e.index === n.appliedIndex + 1,
         () => `node ${n.id} applies ${e.index} after ${n.appliedIndex}`,
       );
-      if (e.data.length > 0) n.values.push(decoder.decode(e.data));
+      if (e.type !== "EntryNormal") lines.push(this.applyConfChange(n, e));
+      else if (e.data.length > 0) n.values.push(decoder.decode(e.data));
       n.appliedIndex = e.index;
       this.onApply?.(n.id, e);
     }
+    return lines;
+  }
+
+  /** As etcd's application does: every committed change goes to applyConfChange, in log order. */
+  private applyConfChange(n: NodeEnv, e: Entry): string {
+    const cc = decodeConfChange(e.type, e.data);
+    assert(cc !== undefined, () => `node ${n.id}: undecodable ${describeEntry(e)}`);
+    const r = n.node.applyConfChange(cc);
+    if (!r.ok) return `${n.id} refused conf change ${describeConfChange(cc)}: ${r.error}`;
+    n.confState = r.value;
+    return `${n.id} switched to configuration ${describeConfState(r.value)}`;
   }
 
   /** Removes the queued messages that match and returns them in send order. */
@@ -255,6 +291,7 @@ export class InteractionEnv {
     // The state machine is rebuilt from the last snapshot and then from the log by raft itself.
     n.values = snapshotText === "" ? [] : snapshotText.split(",");
     n.appliedIndex = storage.snapshot().metadata.index;
+    n.confState = storage.snapshot().metadata.confState;
     n.node = new RawNode({
       ...n.options,
       id,
@@ -271,7 +308,7 @@ export class InteractionEnv {
       index === n.appliedIndex,
       "compact at the applied index only (the values are the state)",
     );
-    n.storage.createSnapshot(index, undefined, bytes(n.values.join(",")));
+    n.storage.createSnapshot(index, n.confState, bytes(n.values.join(",")));
     n.storage.compact(index);
   }
 
@@ -284,7 +321,8 @@ export class InteractionEnv {
         (st.leadTransferee !== 0 ? ` LeadTransferee:${st.leadTransferee}` : ""),
     ];
     for (const [peer, pr] of st.progress) {
-      lines.push(`  ${peer}: ${pr.state} match=${pr.match} next=${pr.next}`);
+      const learner = pr.isLearner ? " learner" : "";
+      lines.push(`  ${peer}: ${pr.state} match=${pr.match} next=${pr.next}${learner}`);
     }
     return lines;
   }

@@ -4,7 +4,20 @@
 // lines, one command line, a `----` line, and the expected output (no blank lines inside).
 // Command line: `name arg arg key=value ...`; a `|` argument separates partition groups.
 import { assert } from "../../src/lib/assert.js";
-import { InteractionEnv, bytes, type MessageFilter, type NodeOptions } from "./interaction-env.js";
+import {
+  describeConfState,
+  type AnyConfChange,
+  type ConfChangeSingle,
+  type ConfChangeTransition,
+  type ConfChangeType,
+} from "../../src/raft/index.js";
+import {
+  InteractionEnv,
+  bytes,
+  type InitialConfig,
+  type MessageFilter,
+  type NodeOptions,
+} from "./interaction-env.js";
 
 export interface Block {
   /** Comment lines before the command, verbatim. */
@@ -93,6 +106,53 @@ function nodeOptions(kv: Map<string, string>): NodeOptions {
   };
 }
 
+/** `voters=1,2,3 learners=4`: the initial configuration of the nodes being added. */
+function initialConfig(kv: Map<string, string>): InitialConfig | undefined {
+  const list = (key: string): number[] | undefined => {
+    const v = kv.get(key);
+    if (v === undefined) return undefined;
+    return v === "" ? [] : v.split(",").map((x) => num(x, key));
+  };
+  const voters = list("voters");
+  const learners = list("learners");
+  if (voters === undefined && learners === undefined) return undefined;
+  return { voters: voters ?? [], learners: learners ?? [] };
+}
+
+const CHANGE_TYPES: Readonly<Record<string, ConfChangeType>> = {
+  v: "ConfChangeAddNode",
+  l: "ConfChangeAddLearnerNode",
+  r: "ConfChangeRemoveNode",
+  u: "ConfChangeUpdateNode",
+};
+
+const TRANSITIONS: Readonly<Record<string, ConfChangeTransition>> = {
+  auto: "ConfChangeTransitionAuto",
+  implicit: "ConfChangeTransitionJointImplicit",
+  explicit: "ConfChangeTransitionJointExplicit",
+};
+
+/**
+ * `v4 l5 r1 u2` in etcd's notation. With `v1=true` (exactly one change) a ConfChange, otherwise a
+ * ConfChangeV2 with `transition=auto|implicit|explicit`; no changes at all asks to leave joint.
+ */
+function confChangeOf(args: string[], kv: Map<string, string>): AnyConfChange {
+  const changes = args.map((a): ConfChangeSingle => {
+    const type = CHANGE_TYPES[a[0] ?? ""];
+    assert(type !== undefined, () => `conf change: bad change ${a}`);
+    return { type, nodeId: num(a.slice(1), "conf change node") };
+  });
+  const context = new Uint8Array(0);
+  if (flag(kv, "v1") === true) {
+    const c = changes[0];
+    assert(c !== undefined && changes.length === 1, "v1 takes exactly one change");
+    return { kind: "ConfChange", type: c.type, nodeId: c.nodeId, context };
+  }
+  const transition = TRANSITIONS[kv.get("transition") ?? "auto"];
+  assert(transition !== undefined, () => `conf change: bad transition ${kv.get("transition")}`);
+  return { kind: "ConfChangeV2", transition, changes, context };
+}
+
 function filterOf(kv: Map<string, string>): MessageFilter {
   const f: MessageFilter = {};
   if (kv.has("from")) f.from = num(kv.get("from"), "from");
@@ -115,13 +175,18 @@ function dispatch(env: InteractionEnv, c: Parsed): string[] {
   const { args, kv } = c;
   switch (c.name) {
     case "add-nodes":
-      env.addNodes(num(args[0], "count"), nodeOptions(kv));
+      env.addNodes(num(args[0], "count"), nodeOptions(kv), initialConfig(kv));
       return [];
     case "campaign":
       env.get(num(args[0], "id")).node.campaign();
       return [];
     case "propose": {
       const r = env.get(num(args[0], "id")).node.propose(bytes(args[1] ?? ""));
+      return r === "ok" ? [] : [r];
+    }
+    case "propose-conf-change": {
+      const [id, ...changes] = args;
+      const r = env.get(num(id, "id")).node.proposeConfChange(confChangeOf(changes, kv));
       return r === "ok" ? [] : [r];
     }
     case "process-ready":
@@ -185,6 +250,11 @@ function dispatch(env: InteractionEnv, c: Parsed): string[] {
       return [];
     case "status":
       return ids(env, args).flatMap((id) => env.status(id));
+    case "conf-state":
+      // The configuration each node has applied (members learn of a change at different times).
+      return ids(env, args).map(
+        (id) => `${id}: ${describeConfState(env.get(id).node.status().config)}`,
+      );
     case "log":
       return env.log(num(args[0], "id"));
     case "compact":
