@@ -31,6 +31,7 @@ export function memberStoreViews(cluster: KvCluster): string[] {
   return cluster.slots.map((s) => {
     const m = s.member;
     if (m === undefined) return `${s.name} down`;
+    if (s.corrupt !== undefined) return `${s.name} corrupt`;
     const h = m.kv.hashAt(0);
     const hash = h.ok
       ? `hash ${h.value.hash} at ${h.value.hash_revision} compacted ${h.value.compact_revision}`
@@ -39,9 +40,14 @@ export function memberStoreViews(cluster: KvCluster): string[] {
   });
 }
 
+/**
+ * Every member that serves holds the same store. A member with the CORRUPT alarm serves nothing
+ * and is left out: its data is known bad, and it refuses every request.
+ */
 export function checkConvergence(cluster: KvCluster, violations: Violations, atMs: number): void {
   const views = memberStoreViews(cluster);
-  if (new Set(views).size === 1) return;
+  const serving = views.filter((_, i) => cluster.slots[i]?.corrupt === undefined);
+  if (new Set(serving).size <= 1) return;
   const message = `members differ: ${views.map((v, i) => `m${i + 1} ${v}`).join(" | ")}`;
   violations.add({ check: "convergence", atMs, member: undefined, message });
 }
@@ -124,13 +130,8 @@ function effectKey(input: EtcdInput): string | undefined {
 
 /** The effect keys of every committed request (each request id once), from a member's log. */
 function committedEffects(cluster: KvCluster): Map<string, number> {
-  const best = cluster.slots.reduce((a, b) =>
-    b.storage.initialState().hardState.commit > a.storage.initialState().hardState.commit ? b : a,
-  );
-  const commit = best.storage.initialState().hardState.commit;
-  const entries = best.storage.entries(1, commit + 1, Number.POSITIVE_INFINITY);
+  const entries = cluster.committedEntries();
   const counts = new Map<string, number>();
-  if (typeof entries === "string") return counts;
   const seen = new Set<number>();
   for (const e of entries) {
     if (e.type !== "EntryNormal" || e.data.length === 0) continue;

@@ -1,7 +1,9 @@
 // N etcd members on one simulated world. Peers and clients share one SimNetwork, so client traffic
 // suffers the same faults as Raft traffic. Each member has its own SimHost (clock, timers,
-// up/paused/down) and a MemoryStorage that survives a crash: a restarted member is a new Member on
-// the old storage, which re-applies the committed log.
+// up/paused/down) and either a MemoryStorage that survives a crash (a restarted member is a new
+// Member on the old storage, which re-applies the committed log) or, with `disk`, a SimDisk: a
+// crash loses what was not fsynced, a restart recovers through DiskStorage (WAL and the newest
+// valid snapshot), and a member whose data fails its checksums comes back with the CORRUPT alarm.
 import { assert, unreachable } from "../../src/lib/assert.js";
 import { bytesToLatin1 } from "../../src/lib/bytes.js";
 import type { Result } from "../../src/lib/result.js";
@@ -32,10 +34,20 @@ import type {
   WatchRequest,
   WatchResponse,
 } from "../../src/api/rpc.js";
+import { Failpoints, type FailpointName } from "../../src/lib/failpoints.js";
 import { MemoryStorage } from "../../src/raft/index.js";
-import type { NodeId } from "../../src/raft/types.js";
+import type { ConfState, Entry, NodeId } from "../../src/raft/types.js";
+import { DiskStorage, describeFailure, type Recovered } from "../../src/storage/index.js";
+import { foldApplied, type AppliedSummary } from "../check/raft-safety.js";
+import { SimDisk, type CrashMode, type SimDiskFaults } from "../disk.js";
+import { FencedDisk } from "./fenced-disk.js";
 import type { MemberConfig } from "../../src/server/config.js";
-import { Member, type MemberWatch, type RaftObserver } from "../../src/server/member.js";
+import {
+  Member,
+  type MemberOptions,
+  type MemberWatch,
+  type RaftObserver,
+} from "../../src/server/member.js";
 import type { MemberMessage } from "../../src/server/messages.js";
 import type { Event } from "../../src/api/kv.js";
 import { RaftSafetyChecker } from "../check/raft-safety.js";
@@ -105,7 +117,36 @@ export interface KvClusterOptions {
   readonly electionMs: number;
   readonly link: LinkFaults;
   readonly memberConfig?: Partial<MemberConfig>;
+  /** Members on simulated disks (absent: the Raft log in memory, never lost). */
+  readonly disk?: KvDiskOptions;
 }
+
+export interface KvDiskOptions {
+  /** Applied entries between two snapshots (etcd's --snapshot-count). */
+  readonly snapshotCount: number;
+  /** Entries kept below a snapshot for slow followers. */
+  readonly catchUpEntries: number;
+  readonly segmentBytes: number;
+  /** The crash mode of every crash; undefined: drawn from the member's disk stream. */
+  readonly crashMode?: CrashMode;
+  readonly diskFaults?: Partial<SimDiskFaults>;
+  /** A member that died by itself (storage failure, crash failpoint) restarts after this long. */
+  readonly restartAfterMs: number;
+}
+
+/** What happened to one member's durable life, for tests and reports. */
+export interface KvDurabilityStats {
+  crashes: number;
+  restarts: number;
+  crashModes: Partial<Record<CrashMode, number>>;
+  failpointCrashes: FailpointName[];
+  storageFailures: string[];
+  /** The applied index each recovery started from (its snapshot's). */
+  recoveredFromIndex: number[];
+}
+
+/** The member's data directory on its disk. */
+export const KV_DATA_DIR = "data";
 
 export function memberName(id: NodeId): string {
   return `m${id}`;
@@ -169,6 +210,22 @@ export class SimKvMember {
    * request once.
    */
   readonly lastRequestId = new Map<string, number>();
+  /** The member's disk (disk mode), which outlives its crashes. */
+  disk: SimDisk | undefined;
+  /** The disk as the current life sees it; fenced when the life ends. */
+  fenced: FencedDisk | undefined;
+  /** The member's failpoints (their hooks belong to the cluster). */
+  failpoints: Failpoints = new Failpoints();
+  /** Why the member raised the CORRUPT alarm, if it did. */
+  corrupt: string | undefined;
+  readonly durability: KvDurabilityStats = {
+    crashes: 0,
+    restarts: 0,
+    crashModes: {},
+    failpointCrashes: [],
+    storageFailures: [],
+    recoveredFromIndex: [],
+  };
 
   constructor(
     readonly id: NodeId,
@@ -224,6 +281,10 @@ export class KvCluster {
   readonly checker: RaftSafetyChecker;
   readonly slots: readonly SimKvMember[];
   private readonly ids: NodeId[];
+  /** The state every member reaches at each applied index (disk mode: for the safety checker). */
+  private readonly summaries: AppliedSummary[] = [{ index: 0, proposals: 0, digest: 0 }];
+  /** Every applied entry, by index (disk mode: the log survives compaction only here). */
+  private readonly appliedEntries: Entry[] = [];
 
   constructor(
     readonly world: World,
@@ -244,9 +305,34 @@ export class KvCluster {
         this.ids,
       );
       this.network.attach(slot.name, (from, m) => slot.host.run(() => this.deliver(slot, from, m)));
+      if (options.disk !== undefined) this.attachDisk(slot, options.disk);
       return slot;
     });
-    for (const slot of this.slots) this.start(slot);
+    for (const slot of this.slots) this.boot(slot);
+  }
+
+  /** Whether the cluster's members live on simulated disks. */
+  get durable(): boolean {
+    return this.options.disk !== undefined;
+  }
+
+  /** Members that raised the CORRUPT alarm: they serve nothing and checks leave them out. */
+  corruptNames(): string[] {
+    return this.slots.filter((s) => s.corrupt !== undefined).map((s) => s.name);
+  }
+
+  /**
+   * The committed entries from index 1, as far as known: the most advanced member's log in
+   * memory mode, every applied entry in disk mode (members compact their logs).
+   */
+  committedEntries(): Entry[] {
+    if (this.durable) return this.appliedEntries.filter((e) => e !== undefined);
+    const best = this.slots.reduce((a, b) =>
+      b.storage.initialState().hardState.commit > a.storage.initialState().hardState.commit ? b : a,
+    );
+    const commit = best.storage.initialState().hardState.commit;
+    const entries = best.storage.entries(1, commit + 1, Number.POSITIVE_INFINITY);
+    return typeof entries === "string" ? [] : entries;
   }
 
   get names(): string[] {
@@ -283,21 +369,151 @@ export class KvCluster {
     return best !== undefined && bestTerm === maxTerm ? best : undefined;
   }
 
-  crash(name: string): void {
+  /**
+   * Crashes the member; on a disk it loses what was not fsynced, as `mode` says (default: the
+   * cluster's crash mode, or one drawn from the disk's stream).
+   */
+  crash(name: string, mode?: CrashMode): void {
     const slot = this.slot(name);
+    if (slot.host.state === "down") return;
     slot.host.crash();
     slot.member = undefined;
     slot.streams.clear();
+    const disk = slot.disk;
+    if (disk === undefined) return;
+    slot.fenced?.fence();
+    slot.fenced = undefined;
+    const lost = disk.crash(mode ?? this.options.disk?.crashMode);
+    slot.durability.crashes++;
+    slot.durability.crashModes[lost] = (slot.durability.crashModes[lost] ?? 0) + 1;
   }
 
+  /** Restarts a member that is down (a no-op otherwise); a corrupt member stays corrupt. */
   restart(name: string): void {
     const slot = this.slot(name);
+    if (slot.host.state !== "down") return;
     slot.host.restart();
-    this.checker.onRestart(slot.name, 0);
-    this.start(slot);
+    slot.durability.restarts++;
+    this.boot(slot);
   }
 
-  private start(slot: SimKvMember): void {
+  private boot(slot: SimKvMember): void {
+    if (slot.disk === undefined) {
+      if (slot.incarnation > 0) this.checker.onRestart(slot.name, 0);
+      return this.start(slot, undefined);
+    }
+    if (slot.corrupt !== undefined) return this.start(slot, undefined);
+    this.open(slot, slot.disk);
+  }
+
+  private attachDisk(slot: SimKvMember, o: KvDiskOptions): void {
+    slot.disk = new SimDisk(this.world, {
+      name: `${slot.name}/disk`,
+      random: this.world.stream(`disk-${slot.id}`),
+      ...(o.diskFaults === undefined ? {} : { faults: o.diskFaults }),
+      // Completions reach the member through its host: none while down, later while paused.
+      deliver: (completion) => slot.host.run(completion),
+    });
+    slot.failpoints = new Failpoints({
+      crash: (point) => {
+        slot.durability.failpointCrashes.push(point);
+        this.selfCrash(slot);
+      },
+      delay: (delayMs, next) => slot.host.schedule(delayMs, next),
+    });
+  }
+
+  /** Recovers the member's storage, then starts it (or marks it corrupt). */
+  private open(slot: SimKvMember, disk: SimDisk): void {
+    const o = this.options.disk as KvDiskOptions;
+    const fenced = new FencedDisk(disk);
+    slot.fenced = fenced;
+    const options = {
+      dir: KV_DATA_DIR,
+      segmentBytes: o.segmentBytes,
+      failpoints: slot.failpoints,
+      initialConfState: this.confState(),
+    };
+    DiskStorage.open(fenced, options, (opened) => {
+      if (!opened.ok) {
+        slot.durability.storageFailures.push(describeFailure(opened.error));
+        if (opened.error.kind === "corrupt") return this.markCorrupt(slot, opened.error);
+        return this.selfCrash(slot);
+      }
+      const { storage, recovered } = opened.value;
+      const bad = recovered.corruptSnapshots[0];
+      if (bad !== undefined) return this.markCorrupt(slot, bad);
+      this.recover(slot, storage, recovered);
+    });
+  }
+
+  private recover(slot: SimKvMember, storage: DiskStorage, recovered: Recovered): void {
+    const o = this.options.disk as KvDiskOptions;
+    const index = recovered.appliedIndex;
+    slot.durability.recoveredFromIndex.push(index);
+    this.checker.onRecover(slot.name, this.summaryAt(index), recovered.hardState.commit, (i) => {
+      const got = storage.entries(i, i + 1, Number.POSITIVE_INFINITY);
+      return typeof got === "string" ? undefined : got[0];
+    });
+    this.start(slot, {
+      storage,
+      recovered,
+      failpoints: slot.failpoints,
+      snapshotCount: o.snapshotCount,
+      catchUpEntries: o.catchUpEntries,
+      snapshotReportTimeoutMs: this.options.electionMs,
+      onFatal: (reason) => {
+        slot.durability.storageFailures.push(reason);
+        this.selfCrash(slot);
+      },
+      onCorrupt: (reason) => {
+        slot.durability.storageFailures.push(reason);
+        slot.corrupt = reason;
+      },
+    });
+  }
+
+  private markCorrupt(
+    slot: SimKvMember,
+    error: { readonly file: string; readonly reason: string },
+  ) {
+    slot.corrupt = `${error.file}: ${error.reason}`;
+    this.start(slot, undefined);
+  }
+
+  /** The member died by itself: it crashes now and a supervisor restarts it later. */
+  private selfCrash(slot: SimKvMember): void {
+    this.crash(slot.name);
+    const after = this.options.disk?.restartAfterMs ?? 0;
+    this.world.schedule(after, slot.name, "supervisor:restart", 0, () => this.restart(slot.name));
+  }
+
+  private summaryAt(index: number): AppliedSummary {
+    const s = this.summaries[index];
+    assert(s !== undefined, () => `no applied state known at ${index}`);
+    return s;
+  }
+
+  /** Records the state at each index the first time any member applies it. */
+  private recordApplied(e: Entry): void {
+    if (e.index !== this.summaries.length) return;
+    const prev = this.summaryAt(e.index - 1);
+    const proposals = prev.proposals + (e.data.length > 0 ? 1 : 0);
+    this.summaries.push({ index: e.index, proposals, digest: foldApplied(prev.digest, e) });
+    this.appliedEntries[e.index - 1] = e;
+  }
+
+  private confState(): ConfState {
+    return {
+      voters: [...this.ids],
+      learners: [],
+      votersOutgoing: [],
+      learnersNext: [],
+      autoLeave: false,
+    };
+  }
+
+  private start(slot: SimKvMember, durable: MemberOptions["durable"]): void {
     // A restarted process draws fresh randomness (request-id and read-context epochs depend on it).
     const stream =
       slot.incarnation === 0 ? `member-${slot.id}` : `member-${slot.id}/${slot.incarnation}`;
@@ -315,8 +531,11 @@ export class KvCluster {
       },
       storage: slot.storage,
       observer: this.observer(slot),
+      onCommit: (txn) => this.committed.record(txn.revision, txn.events),
+      onRestore: () => slot.streams.clear(),
+      ...(durable === undefined ? {} : { durable }),
+      ...(slot.corrupt === undefined ? {} : { corrupt: slot.corrupt }),
     });
-    slot.member.kv.onCommit((txn) => this.committed.record(txn.revision, txn.events));
   }
 
   private observer(slot: SimKvMember): RaftObserver {
@@ -326,7 +545,11 @@ export class KvCluster {
       onHardState: (hs, entryAt, snapshotIndex) =>
         c.onCommit(slot.name, hs.commit, entryAt, snapshotIndex),
       onLeader: (term, termAt) => c.onLeader(slot.name, term, termAt),
-      onApply: (entry) => c.onApply(slot.name, entry),
+      onApply: (entry) => {
+        if (this.durable) this.recordApplied(entry);
+        c.onApply(slot.name, entry);
+      },
+      onRestore: (index) => c.onRestore(slot.name, this.summaryAt(index)),
     };
   }
 

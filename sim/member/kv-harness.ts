@@ -4,7 +4,7 @@ import { latin1ToBytes, prefixEnd } from "../../src/lib/bytes.js";
 import type { MemberConfig } from "../../src/server/config.js";
 import type { LinkFaults } from "../net.js";
 import { World } from "../world.js";
-import { KvCluster } from "./kv-cluster.js";
+import { KvCluster, type KvDiskOptions } from "./kv-cluster.js";
 import { SimClient, SimWatcher } from "./kv-client.js";
 import { KvTraffic, type KvProfile } from "./kv-traffic.js";
 
@@ -24,6 +24,8 @@ export interface KvHarnessOptions {
   readonly leaseTtlS: number;
   readonly compactEveryMs: number;
   readonly memberConfig?: Partial<MemberConfig>;
+  /** Members on simulated disks (see KvCluster). */
+  readonly disk?: KvDiskOptions;
 }
 
 /** etcd clients give up on a request after this long; members a little earlier. */
@@ -48,6 +50,7 @@ export class KvHarness {
       heartbeatMs: o.heartbeatMs,
       electionMs: o.electionMs,
       link: o.link,
+      ...(o.disk === undefined ? {} : { disk: o.disk }),
       // Requests give up on the member before the client does, so most outcomes are known.
       memberConfig: {
         requestTimeoutMs: CLIENT_TIMEOUT_MS - 500,

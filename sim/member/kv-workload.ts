@@ -35,7 +35,8 @@ const DEFINITE_ERRORS: Readonly<Record<string, Model.EtcdErrorCode>> = {
   LeaseExist: "lease-exists",
   DuplicateKey: "duplicate-key",
 };
-const NOT_APPLIED = new Set(["NoLeader", "TooManyRequests", "ProposalDropped"]);
+// A member with the CORRUPT alarm refuses before Raft too.
+const NOT_APPLIED = new Set(["NoLeader", "TooManyRequests", "ProposalDropped", "Corrupt"]);
 
 const t = bytesToLatin1;
 

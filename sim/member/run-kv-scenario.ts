@@ -104,6 +104,8 @@ class LivenessProbe {
   private probe(i: number, round: number, done: (allOk: boolean) => void): void {
     const member = this.cluster.names[i];
     if (member === undefined) return done(true);
+    // A member with the CORRUPT alarm is out for good: liveness asks the others.
+    if (this.cluster.slot(member).corrupt !== undefined) return this.probe(i + 1, round, done);
     const key = latin1ToBytes(`probe/${member}`);
     const value = latin1ToBytes(`probe-${round}-${member}`);
     this.traffic.callRecorded(

@@ -949,6 +949,7 @@ export class Member {
         const failed = this.restoreSnapshot(snapshot);
         if (failed !== undefined) return this.raiseCorrupt(failed);
         this.durabilityStats.snapshotsInstalled++;
+        this.o.observer?.onRestore?.(snapshot.metadata.index);
         this.o.onRestore?.(snapshot.metadata.index);
         fp.pass("raftAfterApplySnap", next);
       });
@@ -1002,7 +1003,6 @@ export class Member {
     this.appliedIds = new RecentIds(APPLIED_IDS_REMEMBERED);
     for (const id of parts.appliedIds) this.appliedIds.add(id);
     this.applied = parts.consistentIndex;
-    this.o.observer?.onRestore?.(parts.consistentIndex);
     return undefined;
   }
 
