@@ -544,7 +544,7 @@ export class KvCluster {
       onAppend: (entries, prevTerm) => c.onAppend(slot.name, entries, prevTerm),
       onHardState: (hs, entryAt, snapshotIndex) =>
         c.onCommit(slot.name, hs.commit, entryAt, snapshotIndex),
-      onLeader: (term, termAt) => c.onLeader(slot.name, term, termAt),
+      onLeader: (term, termAt, snapshotIndex) => c.onLeader(slot.name, term, termAt, snapshotIndex),
       onApply: (entry) => {
         if (this.durable) this.recordApplied(entry);
         c.onApply(slot.name, entry);

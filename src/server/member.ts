@@ -125,8 +125,15 @@ export interface RaftObserver {
     entryAt: (index: number) => Entry | undefined,
     snapshotIndex: number,
   ): void;
-  /** The member became leader of `term`; termAt reads its persisted log. */
-  onLeader(term: number, termAt: (index: number) => number | undefined): void;
+  /**
+   * The member became leader of `term`; termAt reads its persisted log, whose entries up to
+   * `snapshotIndex` are compacted into its snapshot.
+   */
+  onLeader(
+    term: number,
+    termAt: (index: number) => number | undefined,
+    snapshotIndex: number,
+  ): void;
   /** An entry applied (every committed entry, including empty ones), in index order. */
   onApply(entry: Entry): void;
   /** The state machine was replaced by a snapshot at `index` (at start, or a leader's). */
@@ -889,20 +896,19 @@ export class Member {
     const durable = this.o.durable as MemberDurability;
     const rd = this.node.ready();
     this.persisting = true;
-    durable.failpoints.pass("raftBeforeSave", () =>
-      durable.storage.persist(
-        {
-          entries: rd.entries,
-          mustSync: rd.mustSync,
-          ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
-          ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
-        },
-        (persisted) => {
-          if (this.stopped) return;
-          if (!persisted.ok) return this.storageFailed(persisted.error);
-          this.afterPersist(rd, durable.failpoints);
-        },
-      ),
+    // Storage passes raftBeforeSave and raftAfterSave around the write.
+    durable.storage.persist(
+      {
+        entries: rd.entries,
+        mustSync: rd.mustSync,
+        ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
+        ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
+      },
+      (persisted) => {
+        if (this.stopped) return;
+        if (!persisted.ok) return this.storageFailed(persisted.error);
+        this.afterPersist(rd, durable.failpoints);
+      },
     );
   }
 
@@ -1102,7 +1108,7 @@ export class Member {
       const status = this.node.status();
       // Raft appended this term's empty entry on becoming leader: it is the last entry now.
       this.leaderStartIndex = status.lastIndex;
-      this.o.observer?.onLeader(status.hardState.term, (i) => this.termAt(i));
+      this.o.observer?.onLeader(status.hardState.term, (i) => this.termAt(i), this.snapshotIndex());
       this.lessor.promote(this.config.electionMs);
     } else if (role !== "StateLeader" && wasLeader) {
       this.lessor.demote();
