@@ -6,7 +6,11 @@
 export type ScenarioSource =
   | { readonly type: "file"; readonly file: string }
   /** A swarm scenario generated from the job's seed (sim/campaign/swarm.ts). */
-  | { readonly type: "swarm" };
+  | { readonly type: "swarm"; readonly workload: SwarmWorkload };
+
+/** What a swarm scenario runs: Raft alone, the etcd member, or either (drawn per seed). */
+export type SwarmWorkload = "raft" | "kv" | "mixed";
+export const SWARM_WORKLOADS: readonly SwarmWorkload[] = ["raft", "kv", "mixed"];
 
 export interface CampaignJob {
   /** Position in the whole (unsharded) list. */

@@ -170,6 +170,34 @@ export function swarmScenarioArbitrary(options: SwarmOptions = {}): fc.Arbitrary
     );
 }
 
+/** KV traffic of either profile, with a size drawn per seed. */
+const kvWorkload: fc.Arbitrary<ScenarioInput["workload"]> = fc.record({
+  profile: fc.constantFrom("etcd-kv" as const, "kubernetes" as const),
+  "rate-per-s": fc.integer({ min: 40, max: 150 }),
+  clients: fc.integer({ min: 2, max: 6 }),
+  keys: fc.integer({ min: 4, max: 16 }),
+  watchers: fc.integer({ min: 1, max: 3 }),
+});
+
+const KV_CHECKS: ScenarioInput["checks"] = [
+  "linearizable",
+  "watch",
+  "raft-safety",
+  "convergence",
+  { liveness: { within: "15s" } },
+];
+
+/**
+ * Swarm options for `detcd-sim campaign --swarm --swarm-workload raft|kv|mixed`; "mixed" gives
+ * even seeds the etcd member and odd seeds Raft alone.
+ */
+export function swarmOptionsFor(workload: "raft" | "kv" | "mixed", seed: number): SwarmOptions {
+  const kv = workload === "kv" || (workload === "mixed" && seed % 2 === 0);
+  if (!kv) return {};
+  // KV runs are heavier (recorded clients, watchers, the linearizability search): keep them short.
+  return { workload: kvWorkload, checks: KV_CHECKS, minDurationMs: 8_000, maxDurationMs: 20_000 };
+}
+
 /** The swarm scenario of `seed`, named swarm-<seed>, as YAML with a header saying where it came from. */
 export function swarmScenario(
   seed: number,

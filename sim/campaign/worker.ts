@@ -8,7 +8,7 @@ import { writeRunDir } from "../run-dir.js";
 import { runScenario } from "../run-scenario.js";
 import { formatScenarioError, parseScenario } from "../scenario.js";
 import type { CampaignJob } from "./jobs.js";
-import { swarmScenario } from "./swarm.js";
+import { swarmOptionsFor, swarmScenario } from "./swarm.js";
 
 export interface JobTask {
   readonly job: CampaignJob;
@@ -53,7 +53,7 @@ function fileText(file: string): string {
 function scenarioOf(task: JobTask): { file: string; text: string } {
   const { source, seed } = task.job;
   if (source.type === "file") return { file: source.file, text: fileText(source.file) };
-  const { name, text } = swarmScenario(seed);
+  const { name, text } = swarmScenario(seed, swarmOptionsFor(source.workload, seed));
   const dir = resolve(task.outDir ?? "reports", "swarm");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.yaml`);

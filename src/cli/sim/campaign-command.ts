@@ -8,7 +8,13 @@ import { join } from "node:path";
 import type { Argv, CommandModule } from "yargs";
 import { runCampaign, type CampaignSummary } from "../../../sim/campaign/campaign.js";
 import { expandGlob } from "../../../sim/campaign/glob.js";
-import { parseShard, planJobs, type ScenarioSource } from "../../../sim/campaign/jobs.js";
+import {
+  parseShard,
+  planJobs,
+  SWARM_WORKLOADS,
+  type ScenarioSource,
+  type SwarmWorkload,
+} from "../../../sim/campaign/jobs.js";
 import { junitXml } from "../../../sim/campaign/junit.js";
 import { writeCampaignPage } from "../../../sim/campaign/campaign-page.js";
 import type { JobResult } from "../../../sim/campaign/worker.js";
@@ -17,6 +23,7 @@ import { BadInputError, loadScenarioFile, parseSeed } from "./scenario-file.js";
 interface CampaignArgs {
   scenarios?: string[];
   swarm: boolean;
+  "swarm-workload": string;
   seeds: string;
   "first-seed": string;
   workers?: string;
@@ -46,7 +53,14 @@ function sourcesOf(args: CampaignArgs): ScenarioSource[] {
   const given = args.scenarios ?? [];
   if (args.swarm === given.length > 0)
     throw new BadInputError("give either --scenarios GLOB or --swarm (exactly one)");
-  return args.swarm ? [{ type: "swarm" }] : scenarioSources(given);
+  if (!args.swarm) return scenarioSources(given);
+  const workload = args["swarm-workload"];
+  if (!SWARM_WORKLOADS.includes(workload as SwarmWorkload)) {
+    throw new BadInputError(
+      `--swarm-workload must be one of ${SWARM_WORKLOADS.join(", ")} (got ${JSON.stringify(workload)})`,
+    );
+  }
+  return [{ type: "swarm", workload: workload as SwarmWorkload }];
 }
 
 function positive(value: string | undefined, flag: string, fallback: number): number {
@@ -146,6 +160,12 @@ export const campaignCommand: CommandModule<object, CampaignArgs> = {
         type: "boolean",
         default: false,
         describe: "generate a random fault mix per seed; each scenario is written under OUT/swarm/",
+      })
+      .option("swarm-workload", {
+        type: "string",
+        default: "raft",
+        describe:
+          "what swarm scenarios run: raft (Raft alone), kv (the etcd member), mixed (per seed)",
       })
       .option("seeds", { type: "string", demandOption: true, describe: "seeds per scenario" })
       .option("first-seed", { type: "string", default: "1", describe: "the first seed" })
