@@ -4,6 +4,7 @@
 // acknowledged put against the final store.
 import { describe, expect, it } from "vitest";
 import { bytesToLatin1, latin1ToBytes } from "../../../src/lib/bytes.js";
+import type { FailpointName } from "../../../src/lib/failpoints.js";
 import type { KvDiskOptions } from "../../../sim/member/kv-cluster.js";
 import {
   checkConvergence,
@@ -154,5 +155,119 @@ describe("crash/restart cycles with unsynced-data loss", () => {
     }
     expect(cycles).toBeGreaterThanOrEqual(1000);
     expect(puts).toBeGreaterThan(200);
+  });
+});
+
+describe("InstallSnapshot", () => {
+  it("a follower partitioned past the compacted log catches up from a snapshot", () => {
+    const h = harness(5, 30_000, { snapshotCount: 10, catchUpEntries: 2 });
+    h.start();
+    const endpoints = [...h.cluster.names, ...h.clientNames];
+    h.world.runUntil({ untilMs: 2_000 });
+    const cuts = h.cluster.network.isolate("m3", endpoints);
+    h.world.runUntil({ untilMs: 22_000 });
+    h.cluster.network.restore(cuts);
+    const r = settleAndCheck(h, 30_000);
+    expect(r.violations).toEqual([]);
+    expect(r.linearizable.result).toBe("ok");
+    expect(h.cluster.slot("m3").member!.durabilityStats.snapshotsInstalled).toBeGreaterThan(0);
+    const sent = h.cluster.slots.reduce((n, s) => n + s.member!.durabilityStats.snapshotsSent, 0);
+    expect(sent).toBeGreaterThan(0);
+    expect(lostAcknowledgedPuts(h, r.history)).toEqual([]);
+  });
+});
+
+describe("CORRUPT alarm", () => {
+  it("a member whose snapshot fails its checksum refuses every request; the others carry on", () => {
+    const h = harness(6, 12_000);
+    h.start();
+    h.world.runUntil({ untilMs: 5_000 });
+    const slot = h.cluster.slot("m2");
+    h.cluster.crash("m2", "lose-all");
+    const snaps = slot.disk!.filesUnder("data/snap").filter((f) => f.endsWith(".snap"));
+    const newest = snaps[snaps.length - 1];
+    expect(newest).toBeDefined();
+    slot.disk!.flipBitAtRest(newest!, 8 * 40);
+    h.cluster.restart("m2");
+    const r = settleAndCheck(h, 12_000);
+    expect(slot.corrupt).toBeDefined();
+    const member = slot.member!;
+    expect(member.status().alarms).toEqual(["CORRUPT"]);
+    const answers: string[] = [];
+    member.range({ key: latin1ToBytes("k/0") }, (x) => answers.push(x.ok ? "ok" : x.error.message));
+    member.put({ key: latin1ToBytes("k/0"), value: latin1ToBytes("v") }, (x) =>
+      answers.push(x.ok ? "ok" : x.error.message),
+    );
+    h.world.runUntil({ untilMs: h.world.nowMs + 100 });
+    expect(answers).toEqual(["etcdserver: corrupt cluster", "etcdserver: corrupt cluster"]);
+    // Its store differs from the others', yet convergence holds: corrupt members are left out.
+    expect(r.violations).toEqual([]);
+    expect(r.linearizable.result).toBe("ok");
+    expect(lostAcknowledgedPuts(h, r.history)).toEqual([]);
+  });
+});
+
+describe("defragment", () => {
+  it("rewrites storage without losing data, also across a restart", () => {
+    const h = harness(7, 8_000, { segmentBytes: 4096 });
+    h.start();
+    h.world.runUntil({ untilMs: 8_500 });
+    const slot = h.cluster.slot("m1");
+    const before = slot.member!.kv.hashAt(0);
+    const segmentsBefore = slot.disk!.filesUnder("data/wal").length;
+    const results: boolean[] = [];
+    slot.member!.defragment((x) => results.push(x.ok));
+    h.world.runUntil({ untilMs: 9_000 });
+    expect(results).toEqual([true]);
+    expect(slot.disk!.filesUnder("data/wal").length).toBeLessThanOrEqual(segmentsBefore);
+    expect(slot.member!.kv.hashAt(0)).toEqual(before);
+    h.cluster.crash("m1", "lose-all");
+    h.cluster.restart("m1");
+    const r = settleAndCheck(h, 9_000);
+    expect(r.violations).toEqual([]);
+    expect(slot.member!.durabilityStats.defragments).toBe(0);
+    expect(lostAcknowledgedPuts(h, r.history)).toEqual([]);
+  });
+});
+
+/** The failpoints the member and its storage pass under KV load, without MsgSnap. */
+const LOAD_FAILPOINTS: FailpointName[] = [
+  "raftBeforeSave",
+  "raftAfterSave",
+  "raftBeforeLeaderSend",
+  "raftAfterLeaderSend",
+  "raftBeforeFollowerSend",
+  "raftAfterFollowerSend",
+  "beforeApply",
+  "afterApply",
+  "raftBeforeSaveSnap",
+  "raftAfterSaveSnap",
+  "walBeforeFsync",
+  "walAfterFsync",
+  "compactBeforeReleaseWal",
+  "compactAfterReleaseWal",
+  "compactBeforePurgeSnap",
+  "compactAfterPurgeSnap",
+];
+
+describe("failpoint crashes", () => {
+  it("a crash at every member-level failpoint in turn, under load, loses no acknowledged write", () => {
+    const h = harness(8, 5_000 + 3_000 * LOAD_FAILPOINTS.length);
+    h.start();
+    LOAD_FAILPOINTS.forEach((point, i) => {
+      h.world.schedule(2_000 + 3_000 * i, "nemesis", "arm", i, () => {
+        const leader = h.cluster.leader()?.name ?? "m1";
+        const follower = h.cluster.names.find((n) => n !== leader) ?? "m2";
+        const target = point.includes("Follower") ? follower : leader;
+        h.cluster.slot(target).failpoints.arm(point, { action: { kind: "crash" }, times: 1 });
+      });
+    });
+    const r = settleAndCheck(h, 5_000 + 3_000 * LOAD_FAILPOINTS.length);
+    const fired = h.cluster.slots.flatMap((s) => s.durability.failpointCrashes);
+    expect([...fired].sort()).toEqual([...LOAD_FAILPOINTS].sort());
+    expect(r.violations).toEqual([]);
+    expect(r.linearizable.result).toBe("ok");
+    expect(lostAcknowledgedPuts(h, r.history)).toEqual([]);
+    for (const s of h.cluster.slots) expect(s.member).toBeDefined();
   });
 });
