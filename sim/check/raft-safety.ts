@@ -49,6 +49,11 @@ export class RaftSafetyChecker {
   private readonly appended = new Map<number, Map<number, AppendRecord>>();
   // Entry i committed anywhere: committedTerm[i], committedDigest[i] (index 0 unused).
   private readonly committedTerm: number[] = [0];
+  // The term in which entry i was first known committed (the reporting member's current term): a
+  // leader of term T must hold the entries committed in earlier terms. A stale member can still
+  // win an older term's election late (its votes were granted back then), and that leader need not
+  // hold entries a later term committed.
+  private readonly commitTermOf: number[] = [0];
   private readonly committedDigest: number[] = [0];
   // The state a member reaches by applying committed entries 1..i: stateDigest[i], proposals[i].
   private readonly stateDigest: number[] = [0];
@@ -84,6 +89,7 @@ export class RaftSafetyChecker {
     this.leaderOfTerm.set(term, member);
     this.elections++;
     for (let i = Math.max(1, fromIndex); i <= this.committedIndex; i++) {
+      if ((this.commitTermOf[i] as number) >= term) continue;
       if (termAt(i) !== this.committedTerm[i]) {
         this.fail(
           "leader-completeness",
@@ -124,6 +130,8 @@ export class RaftSafetyChecker {
     commit: number,
     entryAt: (index: number) => Entry | undefined,
     snapshotIndex = 0,
+    /** The member's current term; unknown (restores) counts as "after every leader so far". */
+    term = Number.POSITIVE_INFINITY,
   ): void {
     const before = this.commitOf.get(member) ?? 0;
     if (commit < before) {
@@ -137,7 +145,7 @@ export class RaftSafetyChecker {
         this.fail("log-matching", member, `committed entry ${i} is missing from the log`);
         return;
       }
-      this.recordCommitted(member, e);
+      this.recordCommitted(member, e, term);
     }
   }
 
@@ -221,7 +229,7 @@ export class RaftSafetyChecker {
     );
   }
 
-  private recordCommitted(member: string, e: Entry): void {
+  private recordCommitted(member: string, e: Entry, term: number): void {
     if (e.index <= this.committedIndex) {
       if (!this.matchesCommitted(e)) {
         this.fail(
@@ -241,6 +249,7 @@ export class RaftSafetyChecker {
       return;
     }
     this.committedTerm.push(e.term);
+    this.commitTermOf.push(term);
     this.committedDigest.push(entryDigest(e));
     this.stateDigest.push(foldApplied(this.stateDigest[e.index - 1] as number, e));
     this.stateProposals.push(

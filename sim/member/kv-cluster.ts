@@ -543,7 +543,7 @@ export class KvCluster {
     return {
       onAppend: (entries, prevTerm) => c.onAppend(slot.name, entries, prevTerm),
       onHardState: (hs, entryAt, snapshotIndex) =>
-        c.onCommit(slot.name, hs.commit, entryAt, snapshotIndex),
+        c.onCommit(slot.name, hs.commit, entryAt, snapshotIndex, hs.term),
       onLeader: (term, termAt, snapshotIndex) => c.onLeader(slot.name, term, termAt, snapshotIndex),
       onApply: (entry) => {
         if (this.durable) this.recordApplied(entry);

@@ -382,6 +382,7 @@ export class RaftMember {
         rd.hardState.commit,
         (i) => this.entryAt(i),
         this.snapshotIndex,
+        rd.hardState.term,
       );
     }
   }

@@ -57,10 +57,20 @@ describe("RaftSafetyChecker", () => {
     expect(checks()).toEqual(["commit-monotonic"]);
   });
 
-  it("catches a leader that lacks a committed entry", () => {
+  it("catches a leader that lacks an entry committed in an earlier term", () => {
     const { checker, at, checks } = setup();
-    checker.onCommit("m1", 3, at);
+    checker.onCommit("m1", 3, at, 0, 2);
     checker.onLeader("m2", 3, (i) => (i < 3 ? at(i)?.term : 1));
+    expect(checks()).toEqual(["leader-completeness"]);
+  });
+
+  it("lets a stale member win an older term's election after a later term committed", () => {
+    // The votes of term 2 were granted back then; the entry was committed in term 5, later.
+    const { checker, at, checks } = setup();
+    checker.onCommit("m1", 3, at, 0, 5);
+    checker.onLeader("m3", 2, (i) => (i < 3 ? at(i)?.term : 1));
+    expect(checks()).toEqual([]);
+    checker.onLeader("m2", 6, (i) => (i < 3 ? at(i)?.term : 1));
     expect(checks()).toEqual(["leader-completeness"]);
   });
 
