@@ -1,22 +1,25 @@
 // The byte form of a member's applied state, the data of its Raft snapshots: the consistent index
 // (the last applied entry), the mvcc store, the lessor's replicated state and the request ids the
 // member remembers to skip duplicated proposals (a function of the log, so a member restored from
-// a snapshot must skip exactly what the others skip).
+// a snapshot must skip exactly what the others skip), and the replicated member list.
 //
-// Layout (big-endian): "DMS1", consistentIndex u64, kvLength u32, kv (src/mvcc snapshot),
-// lessorLength u32, lessor (src/lease snapshot), idCount u32, ids f64 each (oldest first).
+// Layout (big-endian): "DMS2", consistentIndex u64, kvLength u32, kv (src/mvcc snapshot),
+// lessorLength u32, lessor (src/lease snapshot), membershipLength u32, membership (see
+// membership.ts), idCount u32, ids f64 each (oldest first).
 import { err, ok, type Result } from "../lib/result.js";
 import { decodeLessorState, encodeLessorState } from "../lease/index.js";
 import type { LessorState } from "../lease/lessor.js";
 import type { KvStore, KvStoreOptions } from "../mvcc/kv-store.js";
 import { decodeSnapshot, encodeSnapshot } from "../mvcc/snapshot.js";
+import { Membership } from "./membership.js";
 
-const MAGIC = [0x44, 0x4d, 0x53, 0x31]; // "DMS1"
+const MAGIC = [0x44, 0x4d, 0x53, 0x32]; // "DMS2"
 
 export interface MemberSnapshotParts {
   readonly consistentIndex: number;
   readonly kv: KvStore;
   readonly lessor: LessorState;
+  readonly membership: Membership;
   /** Applied request ids, oldest first. */
   readonly appliedIds: readonly number[];
 }
@@ -24,15 +27,20 @@ export interface MemberSnapshotParts {
 export function encodeMemberSnapshot(parts: MemberSnapshotParts): Uint8Array {
   const kv = encodeSnapshot(parts.kv);
   const lessor = encodeLessorState(parts.lessor);
+  const membership = parts.membership.encode();
   const size =
-    MAGIC.length + 8 + 4 + kv.length + 4 + lessor.length + 4 + 8 * parts.appliedIds.length;
+    MAGIC.length +
+    8 +
+    [kv, lessor, membership].reduce((sum, part) => sum + 4 + part.length, 0) +
+    4 +
+    8 * parts.appliedIds.length;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
   let o = MAGIC.length;
   view.setBigUint64(o, BigInt(parts.consistentIndex));
   o += 8;
-  for (const part of [kv, lessor]) {
+  for (const part of [kv, lessor, membership]) {
     view.setUint32(o, part.length);
     bytes.set(part, o + 4);
     o += 4 + part.length;
@@ -62,7 +70,7 @@ export function decodeMemberSnapshot(
   const consistentIndex = Number(view.getBigUint64(o));
   o += 8;
   const parts: Uint8Array[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
     if (o + 4 > bytes.length) return err("member snapshot: truncated");
     const length = view.getUint32(o);
     if (o + 4 + length > bytes.length) return err("member snapshot: truncated part");
@@ -79,5 +87,13 @@ export function decodeMemberSnapshot(
   if (!kv.ok) return kv;
   const lessor = decodeLessorState(parts[1] as Uint8Array);
   if (!lessor.ok) return lessor;
-  return ok({ consistentIndex, kv: kv.value, lessor: lessor.value, appliedIds });
+  const membership = Membership.decode(parts[2] as Uint8Array);
+  if (!membership.ok) return membership;
+  return ok({
+    consistentIndex,
+    kv: kv.value,
+    lessor: lessor.value,
+    membership: membership.value,
+    appliedIds,
+  });
 }

@@ -63,6 +63,19 @@ import type {
   WatchRequest,
   WatchResponse,
 } from "../api/rpc.js";
+import type {
+  ClusterMember,
+  MemberAddRequest,
+  MemberAddResponse,
+  MemberListRequest,
+  MemberListResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
+  MemberRemoveRequest,
+  MemberRemoveResponse,
+  MemberUpdateRequest,
+  MemberUpdateResponse,
+} from "../api/cluster.js";
 import type { MemberEnv } from "../env/index.js";
 import type { Failpoints } from "../lib/failpoints.js";
 import {
@@ -77,7 +90,7 @@ import type { CommitListener } from "../mvcc/kv-store.js";
 import type { TimerId, Timers } from "../env/timers.js";
 import { Lessor, MAX_LEASE_TTL_SECONDS } from "../lease/index.js";
 import { KvStore } from "../mvcc/kv-store.js";
-import { MemoryStorage, RawNode } from "../raft/index.js";
+import { decodeConfChange, MemoryStorage, RawNode } from "../raft/index.js";
 import type {
   ConfState,
   Entry,
@@ -103,6 +116,16 @@ import type { ForwardedRequest, ForwardedResponse, MemberMessage } from "./messa
 import { ReadIndexQueue } from "./read-index.js";
 import { RequestIds, WaitRegistry } from "./wait-registry.js";
 import { decodeMemberSnapshot, encodeMemberSnapshot } from "./member-snapshot.js";
+import {
+  confChangeOf,
+  decodeMemberChange,
+  initialMember,
+  LEARNER_READY_PERCENT,
+  Membership,
+  toClusterMember,
+  type MemberChange,
+  type MemberInfo,
+} from "./membership.js";
 import { SnapshotReports } from "./snapshot-reports.js";
 import { runSteps, type Step } from "./steps.js";
 
@@ -143,8 +166,21 @@ export interface RaftObserver {
 export interface MemberOptions {
   /** This member's Raft id, in [1, 512). */
   readonly id: NodeId;
-  /** Every voter's id, this member included (used only when `storage` is fresh). */
+  /**
+   * The initial cluster's voters, this member included (its configuration when `storage` is
+   * fresh, and the initial member list); for a `joining` member, without it.
+   */
   readonly peers: readonly NodeId[];
+  /**
+   * This member was added to a running cluster by MemberAdd: it starts from the initial cluster
+   * (`peers`) and learns its own membership, like every later change, from the leader's log.
+   */
+  readonly joining?: boolean;
+  /**
+   * The name and client URLs this member publishes once it has started and finds itself in the
+   * member list without a name (default: those of the initial cluster's members).
+   */
+  readonly attributes?: { readonly name: string; readonly clientURLs: readonly string[] };
   /**
    * Clock, timers and randomness. A restarted member must get a Random it has not drawn from in
    * an earlier life: request ids and read contexts take an epoch from it and must not repeat.
@@ -198,6 +234,15 @@ export interface MemberDurability {
 
 /** etcd's alarm types a member raises on itself. */
 export type AlarmType = "NOSPACE" | "CORRUPT";
+
+/** What applying a member change answers its proposer. */
+interface MembershipApplied {
+  readonly member: MemberInfo;
+  readonly members: readonly MemberInfo[];
+}
+
+/** etcd stops a removed member 10 ticks after it applied its removal, so the commit propagates. */
+const REMOVED_STOP_DELAY_TICKS = 10;
 
 /** Counters of the durable path, for tests and reports. */
 export interface DurabilityStats {
@@ -319,6 +364,11 @@ export class Member {
   private readonly node: RawNode;
   private readonly requestIds: RequestIds;
   private readonly waits: WaitRegistry<AppliedResponse>;
+  private readonly memberWaits: WaitRegistry<MembershipApplied>;
+  /** The replicated member list; a snapshot replaces it. */
+  private membership: Membership;
+  /** Heartbeat ticks since this member last tried to publish its attributes. */
+  private ticksSincePublish = 0;
   private readonly leaseRequests: LeaseRequests;
   private readonly applyWait: ApplyWait;
   private readonly reads: ReadIndexQueue;
@@ -348,7 +398,11 @@ export class Member {
     const config = memberConfig(o.config);
     this.config = config;
     assert(config.electionMs % config.heartbeatMs === 0, "electionMs must be whole heartbeats");
-    assert(o.peers.includes(o.id), () => `member ${o.id} is not among its peers`);
+    assert(
+      o.peers.includes(o.id) !== (o.joining === true),
+      () => `member ${o.id}: among its peers ${o.peers.join(",")} although joining is ${o.joining}`,
+    );
+    this.membership = Membership.initial(o.peers);
     this.clusterId = clusterIdOf(o.peers);
     this.storage =
       o.durable?.storage ??
@@ -371,6 +425,7 @@ export class Member {
     // These timers answer callers, so the replies must run right after, not at the next tick.
     const timers = this.pumpingTimers();
     this.waits = new WaitRegistry(timers, defer);
+    this.memberWaits = new WaitRegistry(timers, defer);
     this.applyWait = new ApplyWait(timers, defer, () => this.applied);
     this.leaseRequests = new LeaseRequests({
       timers,
@@ -404,7 +459,10 @@ export class Member {
           );
     // A corrupt member takes no part: no ticks, no watch syncs, no lease expiry.
     if (this.corruptReason !== undefined) return;
-    this.every(config.heartbeatMs, () => this.node.tick());
+    this.every(config.heartbeatMs, () => {
+      this.node.tick();
+      this.maybePublish();
+    });
     this.every(config.watchSyncMs, () => this.watchable.sync());
     this.every(config.watchProgressNotifyMs, () => this.watchable.tickProgress());
     this.every(config.leaseTickMs, () => this.leaseTick());
@@ -558,6 +616,93 @@ export class Member {
     });
   }
 
+  // ---- Cluster ----------------------------------------------------------------------------------
+
+  /**
+   * Adds a member (a learner, or a voter) under an id this member chooses; it is unstarted (no
+   * name) until it runs and publishes its attributes. A voter is refused when the cluster could
+   * lose its quorum of started members (etcd's --strict-reconfig-check).
+   */
+  memberAdd(req: MemberAddRequest, done: Done<MemberAddResponse>): void {
+    const refused = this.refusal();
+    if (refused !== undefined) return this.reply(done, err(refused));
+    const id = this.membership.chooseId(this.o.env.random);
+    // Every id below 512 is taken or was removed: no member can be added any more.
+    if (id === undefined) return this.reply(done, err(Errors.MemberExist));
+    const isLearner = req.isLearner === true;
+    const member = { id, name: "", peerURLs: [...req.peerURLs], clientURLs: [], isLearner };
+    const strict = isLearner || this.membership.readyToAddVoter();
+    this.proposeMemberChange(
+      (requestId) => ({ requestId, action: "add", member }),
+      strict ? undefined : Errors.MemberNotEnoughStarted,
+      (a) => ({ member: toClusterMember(a.member), members: clusterMembers(a.members) }),
+      done,
+    );
+  }
+
+  /** Removes a member; the removed member stops, a removed leader steps down first. */
+  memberRemove(req: MemberRemoveRequest, done: Done<MemberRemoveResponse>): void {
+    const id = memberIdOf(req.ID);
+    const current = this.membership.get(id);
+    // Removing a learner never changes the quorum.
+    const strict =
+      current === undefined || current.isLearner || this.membership.readyToRemoveVoter(id);
+    this.proposeMemberChange(
+      (requestId) => ({ requestId, action: "remove", member: current ?? unknownMember(id) }),
+      strict ? undefined : Errors.MemberNotEnoughStarted,
+      (a) => ({ members: clusterMembers(a.members) }),
+      done,
+    );
+  }
+
+  /** Replaces a member's peer URLs. */
+  memberUpdate(req: MemberUpdateRequest, done: Done<MemberUpdateResponse>): void {
+    const id = memberIdOf(req.ID);
+    const member = { ...(this.membership.get(id) ?? unknownMember(id)), peerURLs: req.peerURLs };
+    this.proposeMemberChange(
+      (requestId) => ({ requestId, action: "update", member }),
+      undefined,
+      (a) => ({ members: clusterMembers(a.members) }),
+      done,
+    );
+  }
+
+  /**
+   * Makes a learner a voter. Only the leader knows how far the learner got, so a follower answers
+   * NotLeader; the learner must hold 90% of the leader's log (etcd's isLearnerReady).
+   */
+  memberPromote(req: MemberPromoteRequest, done: Done<MemberPromoteResponse>): void {
+    const id = memberIdOf(req.ID);
+    const member = this.membership.get(id) ?? unknownMember(id);
+    const refused = this.refusal() ?? (this.isLeader ? undefined : Errors.NotLeader);
+    if (refused !== undefined) return this.reply(done, err(refused));
+    const change: MemberChange = { requestId: 0, action: "promote", member };
+    const invalid = this.membership.validate(change);
+    if (!invalid.ok) return this.reply(done, invalid);
+    const notReady = this.learnerNotReady(id);
+    const strict = this.membership.readyToPromote() ? undefined : Errors.MemberNotEnoughStarted;
+    this.proposeMemberChange(
+      (requestId) => ({ ...change, requestId }),
+      notReady ?? strict,
+      (a) => ({ members: clusterMembers(a.members) }),
+      done,
+    );
+  }
+
+  /** The member list; `linearizable` reads it through ReadIndex, else from this member's state. */
+  memberList(req: MemberListRequest, done: Done<MemberListResponse>): void {
+    const serve = () =>
+      this.reply(
+        done,
+        ok({
+          header: this.header(this.kv.currentRevision),
+          members: clusterMembers(this.membership.list()),
+        }),
+      );
+    if (req.linearizable === true) return this.linearizable(done, serve);
+    this.local(done, serve);
+  }
+
   // ---- Watch ------------------------------------------------------------------------------------
 
   /**
@@ -661,6 +806,7 @@ export class Member {
     this.stopped = true;
     for (const t of this.timers) this.o.env.timers.cancel(t);
     this.waits.failAll(Errors.Stopped);
+    this.memberWaits.failAll(Errors.Stopped);
     this.leaseRequests.failAll(Errors.Stopped);
     this.applyWait.failAll(Errors.Stopped);
     this.reads.failAll(Errors.Stopped);
@@ -692,6 +838,67 @@ export class Member {
       this.waits.trigger(id, err(this.lead === 0 ? Errors.NoLeader : Errors.ProposalDropped));
     }
     this.pump();
+  }
+
+  /**
+   * Proposes a member change as a conf change entry and answers when it applies. The change is
+   * checked against the member list now (a quick answer) and again when it applies (changes
+   * committed in between may invalidate it); `refused` is a check only this member can make.
+   */
+  private proposeMemberChange<T extends { header: ResponseHeader }>(
+    build: (requestId: number) => MemberChange,
+    refused: EtcdError | undefined,
+    answer: (applied: MembershipApplied) => Omit<T, "header">,
+    done: Done<T>,
+  ): void {
+    const notServing = this.refusal();
+    if (notServing !== undefined) return this.reply(done, err(notServing));
+    const requestId = this.requestIds.next();
+    const change = build(requestId);
+    const invalid = this.membership.validate(change);
+    if (!invalid.ok) return this.reply(done, invalid);
+    if (refused !== undefined) return this.reply(done, err(refused));
+    this.memberWaits.register(requestId, this.config.requestTimeoutMs, (result) => {
+      if (!result.ok) return this.reply(done, result);
+      const response = { ...answer(result.value), header: this.header(this.kv.currentRevision) };
+      this.reply(done, ok(response as T));
+    });
+    if (this.node.proposeConfChange(confChangeOf(change)) === "dropped") {
+      // Raft takes one conf change at a time, and none during a leadership transfer.
+      this.memberWaits.trigger(
+        requestId,
+        err(this.lead === 0 ? Errors.NoLeader : Errors.ProposalDropped),
+      );
+    }
+    this.pump();
+  }
+
+  /**
+   * The leader's view of a learner's progress: ready once its match is at least 90% of the
+   * leader's own (etcd's isLearnerReady); a learner not replicated to is not found.
+   */
+  private learnerNotReady(id: NodeId): EtcdError | undefined {
+    const progress = this.node.status().progress;
+    const learner = progress.get(id);
+    if (learner === undefined) return Errors.MemberNotFound;
+    const leaderMatch = progress.get(this.id)?.match ?? 0;
+    return learner.match < leaderMatch * LEARNER_READY_PERCENT ? Errors.LearnerNotReady : undefined;
+  }
+
+  /**
+   * A started member that finds itself in the list without a name publishes its name and client
+   * URLs, once per election timeout until that applies (etcd publishes at start and retries).
+   */
+  private maybePublish(): void {
+    const electionTicks = this.config.electionMs / this.config.heartbeatMs;
+    if (++this.ticksSincePublish < electionTicks) return;
+    this.ticksSincePublish = 0;
+    const me = this.membership.get(this.id);
+    if (me === undefined || me.name !== "" || this.lead === 0) return;
+    const attributes = this.o.attributes ?? initialMember(this.id);
+    const member = { ...me, name: attributes.name, clientURLs: [...attributes.clientURLs] };
+    const change: MemberChange = { requestId: this.requestIds.next(), action: "publish", member };
+    this.node.proposeConfChange(confChangeOf(change));
   }
 
   /** Proposes without anyone waiting (lease expiry and checkpoints decided by the leader). */
@@ -972,9 +1179,12 @@ export class Member {
       consistentIndex: index,
       kv: this.kv,
       lessor: this.lessor.exportState(),
+      membership: this.membership,
       appliedIds: this.appliedIds.list(),
     });
-    durable.storage.createSnapshot(index, undefined, data, (created) => {
+    // The configuration applied up to `index`: a member restored from the snapshot starts in it.
+    const confState = this.node.status().config;
+    durable.storage.createSnapshot(index, confState, data, (created) => {
       if (this.stopped) return;
       if (!created.ok) return this.storageFailed(created.error);
       this.durabilityStats.snapshotsCreated++;
@@ -1003,6 +1213,7 @@ export class Member {
     if (this.lessor.isPrimary) this.lessor.demote();
     this.store = this.wireStore(parts.kv);
     this.lessor.restore(parts.lessor, this.liveLeasedKeys());
+    this.membership = parts.membership;
     // Watchers were synced to the old store: their streams close, clients open new ones.
     for (const w of this.watches.splice(0)) w.stream.close();
     this.watchableStore = this.newWatchable();
@@ -1054,6 +1265,7 @@ export class Member {
     if (this.lessor.isPrimary) this.lessor.demote();
     // Requests waiting for an answer get ErrCorrupt, never data.
     this.waits.failAll(Errors.Corrupt);
+    this.memberWaits.failAll(Errors.Corrupt);
     this.leaseRequests.failAll(Errors.Corrupt);
     this.applyWait.failAll(Errors.Corrupt);
     this.reads.failAll(Errors.Corrupt);
@@ -1123,7 +1335,8 @@ export class Member {
     if (e.index <= this.applied) return;
     this.o.observer?.onApply(e);
     this.applied = e.index;
-    if (e.type !== "EntryNormal" || e.data.length === 0) return;
+    if (e.type !== "EntryNormal") return this.applyConfEntry(e);
+    if (e.data.length === 0) return;
     const decoded = decodeInternalRequest(e.data);
     assert(decoded.ok, () => `entry ${e.index}: ${decoded.ok ? "" : decoded.error}`);
     const req = decoded.value;
@@ -1131,6 +1344,51 @@ export class Member {
     // MsgProp) and then sits in the log twice; only its first copy takes effect.
     if (!this.appliedIds.add(req.id)) return;
     this.waits.trigger(req.id, applyRequest(this, req));
+  }
+
+  /**
+   * A committed conf change: checked against the member list as it is now, so every member
+   * decides alike; raft applies it (or, refused, a change of node 0, which raft ignores: it must
+   * see every conf change entry once), then the list, and the proposer gets the result.
+   */
+  private applyConfEntry(e: Entry): void {
+    const cc = decodeConfChange(e.type, e.data);
+    assert(cc !== undefined, () => `entry ${e.index}: not a conf change`);
+    const change = cc.context.length === 0 ? undefined : decodeMemberChange(cc.context);
+    // Only a leave-joint request from raft itself carries no member change; detcd never enters one.
+    if (change === undefined || cc.kind !== "ConfChange") {
+      this.node.applyConfChange(cc);
+      return;
+    }
+    const ignored = { ...cc, nodeId: 0 };
+    // A duplicated proposal (see applyEntry): its first copy already took effect.
+    if (!this.appliedIds.add(change.requestId)) {
+      this.node.applyConfChange(ignored);
+      return;
+    }
+    const valid = this.membership.validate(change);
+    if (!valid.ok) {
+      this.node.applyConfChange(ignored);
+      return this.memberWaits.trigger(change.requestId, valid);
+    }
+    const applied = this.node.applyConfChange(cc);
+    // Raft refuses to remove the last voter: the cluster would have no one left to commit.
+    if (!applied.ok)
+      return this.memberWaits.trigger(change.requestId, err(Errors.MemberNotEnoughStarted));
+    this.membership.apply(change);
+    const member = this.membership.get(change.member.id) ?? change.member;
+    this.memberWaits.trigger(change.requestId, ok({ member, members: this.membership.list() }));
+    if (change.action === "remove" && change.member.id === this.id) this.stopRemoved();
+  }
+
+  /** This member was removed: it stops after a few ticks, in which its peers learn the commit. */
+  private stopRemoved(): void {
+    const delayMs = REMOVED_STOP_DELAY_TICKS * this.config.heartbeatMs;
+    this.timers.push(
+      this.o.env.timers.schedule(delayMs, () => {
+        if (!this.stopped) this.stop();
+      }),
+    );
   }
 
   private flushWatches(): void {
@@ -1266,4 +1524,18 @@ function expectForwarded<T>(
   const response = pick(result.value);
   assert(response !== undefined, () => `${result.value.kind} answered another kind of request`);
   return ok(response);
+}
+
+/** A member id from a request; ids beyond any member's (and so not found) become 0. */
+function memberIdOf(ID: bigint): NodeId {
+  return ID > 0n && ID < 512n ? Number(ID) : 0;
+}
+
+/** The change target for an id the list does not hold: validate() answers MemberNotFound. */
+function unknownMember(id: NodeId): MemberInfo {
+  return { id, name: "", peerURLs: [], clientURLs: [], isLearner: false };
+}
+
+function clusterMembers(members: readonly MemberInfo[]): ClusterMember[] {
+  return members.map(toClusterMember);
 }

@@ -3,9 +3,16 @@ import { expect } from "vitest";
 import type { EtcdError } from "../../src/api/errors.js";
 import type { Result } from "../../src/lib/result.js";
 import { utf8 } from "../../src/lib/bytes.js";
-import type { Done, Member } from "../../src/server/member.js";
-import { KvCluster, type KvClusterOptions, type SimKvMember } from "../../sim/member/kv-cluster.js";
+import type { NodeId } from "../../src/raft/types.js";
+import { Member, type Done } from "../../src/server/member.js";
+import {
+  KvCluster,
+  memberName,
+  type KvClusterOptions,
+  type SimKvMember,
+} from "../../sim/member/kv-cluster.js";
 import { CALM_LINK } from "../../sim/net.js";
+import { SimHost } from "../../sim/sim-host.js";
 import { World } from "../../sim/world.js";
 
 export const b = utf8;
@@ -88,5 +95,38 @@ export function client(world: World, m: Member) {
     leaseKeepAlive: run(m.leaseKeepAlive),
     leaseTimeToLive: run(m.leaseTimeToLive),
     leaseLeases: run(m.leaseLeases),
+    memberAdd: run(m.memberAdd),
+    memberRemove: run(m.memberRemove),
+    memberUpdate: run(m.memberUpdate),
+    memberList: run(m.memberList),
+    memberPromote: run(m.memberPromote),
   };
+}
+
+/**
+ * Starts the member MemberAdd added as `id` (etcd's --initial-cluster-state=existing): a new host
+ * on the cluster's network under the endpoint the members already send `id`'s messages to.
+ */
+export function startJoiner(world: World, cluster: KvCluster, id: NodeId): Member {
+  const name = memberName(id);
+  const host = new SimHost(world, name);
+  const peers = cluster.slots.map((s) => s.id);
+  const member = new Member({
+    id,
+    peers,
+    joining: true,
+    env: { clock: host, timers: host, random: world.stream(`joiner-${id}`) },
+    send: (to, message) => cluster.network.send(name, memberName(to), { type: "peer", message }),
+    config: {
+      heartbeatMs: cluster.options.heartbeatMs,
+      electionMs: cluster.options.electionMs,
+    },
+  });
+  cluster.network.attach(name, (from, m) =>
+    host.run(() => {
+      const fromId = /^m(\d+)$/.exec(from)?.[1];
+      if (m.type === "peer" && fromId !== undefined) member.receive(Number(fromId), m.message);
+    }),
+  );
+  return member;
 }
