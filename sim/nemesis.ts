@@ -3,9 +3,18 @@
 // a random follower then), applies the fault, and undoes it after `for`. At faultsEndMs everything
 // is healed so the liveness window starts from a whole cluster. Random choices use the "faults" stream.
 import { unreachable } from "../src/lib/assert.js";
+import type { FailpointName } from "../src/lib/failpoints.js";
 import type { Prng } from "../src/lib/prng.js";
+import type { CrashMode, SimDiskFaults } from "./disk.js";
 import type { OneWayCut, SimNetwork } from "./net.js";
-import type { Fault, FaultAction, PartitionShape, Scenario, Target } from "./scenario.js";
+import type {
+  DiskFault,
+  Fault,
+  FaultAction,
+  PartitionShape,
+  Scenario,
+  Target,
+} from "./scenario.js";
 import { digestWords, hashString } from "./trace-hash.js";
 import type { World } from "./world.js";
 
@@ -14,12 +23,58 @@ export interface NemesisCluster {
   readonly names: readonly string[];
   leaderName(): string | undefined;
   isDown(name: string): boolean;
-  crash(name: string): void;
+  /** `how` only for members on disks (the schema refuses it otherwise). */
+  crash(name: string, how?: CrashHow): void;
   restart(name: string): void;
   pause(name: string): void;
   resume(name: string): void;
   drift(name: string, rate: number): void;
   readonly network: SimNetwork<unknown>;
+  /** Members on simulated disks; undefined in memory storage (the schema refuses disk faults). */
+  readonly durable: DurableControls | undefined;
+  /** KV clusters: compacts at the current revision minus a little; undefined for Raft alone. */
+  readonly compact: (() => string) | undefined;
+}
+
+/** How a crash of a member on a disk treats what it wrote but did not fsync. */
+export interface CrashHow {
+  /** false: only the process dies (the page cache survives and is written back). */
+  readonly loseUnsynced: boolean;
+  /** undefined: drawn from the member's disk stream. */
+  readonly mode: CrashMode | undefined;
+}
+
+/** What the nemesis can do to members that live on simulated disks. */
+export interface DurableControls {
+  /** The member crashes the next time it passes `point`; its supervisor restarts it after `restartAfterMs` (default: the cluster's). */
+  crashAt(name: string, point: FailpointName, restartAfterMs: number | undefined): void;
+  /** The member's next pass of `point` waits `forMs`. */
+  stallAt(name: string, point: FailpointName, forMs: number): void;
+  disarm(name: string, point: FailpointName): void;
+  /** The member's disk fault knobs now; `configure` changes them from now on. */
+  diskFaults(name: string): SimDiskFaults;
+  configureDisk(name: string, faults: Partial<SimDiskFaults>): void;
+  /** Bytes in the member's files (the base of an ENOSPC limit). */
+  usedBytes(name: string): number;
+  /** Flips a random bit at rest in the (down) member's data files; the file hit, if any. */
+  flipBitAtRest(name: string): string | undefined;
+  /** KV only: the member rewrites its storage files (Maintenance.Defragment). */
+  defragment(name: string): void;
+}
+
+function crashHow(action: Extract<FaultAction, { kind: "crash" }>): CrashHow | undefined {
+  if (action.loseUnsynced === undefined && action.mode === undefined) return undefined;
+  return { loseUnsynced: action.loseUnsynced ?? true, mode: action.mode };
+}
+
+/** A disk fault's knobs as SimDisk fault settings; ENOSPC leaves `enospcBytes` free from now. */
+function diskKnobs(f: DiskFault, usedBytes: number): Partial<SimDiskFaults> {
+  const eio = f.eioRate;
+  return {
+    ...(f.slowFsyncMs === undefined ? {} : { fsyncMs: f.slowFsyncMs }),
+    ...(eio === undefined ? {} : { readErrorRate: eio, writeErrorRate: eio, fsyncErrorRate: eio }),
+    ...(f.enospcBytes === undefined ? {} : { capacityBytes: usedBytes + f.enospcBytes }),
+  };
 }
 
 /** One fault occurrence as it happened, for reports. */
@@ -34,6 +89,8 @@ export class Nemesis {
   readonly windows: FaultWindow[] = [];
   private readonly random: Prng;
   private readonly undo = new Set<() => void>();
+  /** The fault being applied (stall-at takes its length from the fault's `for`). */
+  private current: Fault | undefined;
 
   constructor(
     private readonly world: World,
@@ -69,7 +126,9 @@ export class Nemesis {
   }
 
   private begin(fault: Fault): void {
+    this.current = fault;
     const { description, revert } = this.apply(fault.action);
+    this.current = undefined;
     const window: FaultWindow = {
       kind: fault.action.kind,
       description,
@@ -84,6 +143,8 @@ export class Nemesis {
     };
     this.undo.add(finish);
     const forMs = fault.action.kind === "crash" ? fault.action.restartAfterMs : fault.forMs;
+    // An admin operation is over once issued: its window is a point.
+    if (fault.action.kind === "compact" || fault.action.kind === "defragment") return finish();
     if (forMs !== undefined)
       this.world.schedule(forMs, "nemesis", `end:${fault.action.kind}`, 0, finish);
   }
@@ -122,7 +183,8 @@ export class Nemesis {
       }
       case "crash": {
         const names = this.resolve(action.target).filter((n) => !c.isDown(n));
-        for (const n of names) c.crash(n);
+        const how = crashHow(action);
+        for (const n of names) c.crash(n, how);
         return {
           description: `crash ${names.join(",")}`,
           revert: () => names.forEach((n) => c.restart(n)),
@@ -144,9 +206,90 @@ export class Nemesis {
           revert: () => names.forEach((n) => c.drift(n, 1)),
         };
       }
+      case "crash-at":
+      case "stall-at":
+      case "disk":
+      case "defragment":
+        return this.durableFault(action, this.durableControls(action.kind));
+      case "compact": {
+        const compact = c.compact;
+        if (compact === undefined) throw new Error("compact: the cluster has no KV store");
+        return { description: compact(), revert: () => undefined };
+      }
       default:
         return unreachable(action, "fault");
     }
+  }
+
+  private durableControls(kind: string): DurableControls {
+    const durable = this.cluster.durable;
+    if (durable === undefined) throw new Error(`${kind}: the cluster's members are not on disks`);
+    return durable;
+  }
+
+  private durableFault(
+    action: Extract<FaultAction, { kind: "crash-at" | "stall-at" | "disk" | "defragment" }>,
+    d: DurableControls,
+  ): { description: string; revert: () => void } {
+    const names = this.resolve(action.target);
+    const who = names.join(",");
+    switch (action.kind) {
+      case "crash-at": {
+        for (const n of names) d.crashAt(n, action.failpoint, action.restartAfterMs);
+        return {
+          description: `crash-at ${action.failpoint} ${who}`,
+          // Not reached by the end of the fault: the point stops waiting (a crash already done stays).
+          revert: () => names.forEach((n) => d.disarm(n, action.failpoint)),
+        };
+      }
+      case "stall-at": {
+        const forMs = this.stallMs();
+        for (const n of names) d.stallAt(n, action.failpoint, forMs);
+        return {
+          description: `stall-at ${action.failpoint} ${who} for ${forMs}ms`,
+          revert: () => names.forEach((n) => d.disarm(n, action.failpoint)),
+        };
+      }
+      case "disk":
+        return this.diskFault(names, action.disk, d);
+      case "defragment":
+        for (const n of names) if (!this.cluster.isDown(n)) d.defragment(n);
+        return { description: `defragment ${who}`, revert: () => undefined };
+      default:
+        return unreachable(action, "durable fault");
+    }
+  }
+
+  /** The stall of the stall-at fault now beginning (its `for`). */
+  private stallMs(): number {
+    const current = this.current;
+    if (current?.forMs === undefined) throw new Error("stall-at without for");
+    return current.forMs;
+  }
+
+  /**
+   * Slow fsync, EIO and ENOSPC change the disks' knobs until the fault ends. Corruption flips a
+   * bit at rest: a running member is crashed first (files change under a live process only on a
+   * broken disk, which the read-bit-flip knob models) and restarted when the fault ends.
+   */
+  private diskFault(
+    names: readonly string[],
+    f: DiskFault,
+    d: DurableControls,
+  ): { description: string; revert: () => void } {
+    const before = new Map(names.map((n) => [n, d.diskFaults(n)]));
+    for (const n of names) d.configureDisk(n, diskKnobs(f, d.usedBytes(n)));
+    const crashed = f.corrupt ? names.filter((n) => !this.cluster.isDown(n)) : [];
+    for (const n of crashed) this.cluster.crash(n, { loseUnsynced: true, mode: undefined });
+    const flipped = f.corrupt ? names.map((n) => `${n}:${d.flipBitAtRest(n) ?? "no file"}`) : [];
+    const knobs = JSON.stringify(f);
+    return {
+      description: `disk ${names.join(",")} ${knobs}${flipped.length > 0 ? ` flipped ${flipped.join(" ")}` : ""}`,
+      revert: () => {
+        for (const [n, faults] of before) d.configureDisk(n, faults);
+        for (const n of crashed) this.cluster.restart(n);
+      },
+    };
   }
 
   private partition(shape: PartitionShape): { description: string; revert: () => void } {

@@ -1,6 +1,7 @@
 // The schema of scenario files (YAML, kebab-case keys) and the typed Scenario it produces.
 // Validation errors are mapped to file and line by scenario.ts.
 import { z } from "zod";
+import { isFailpointName } from "../src/lib/failpoints.js";
 import { parseDurationMs } from "./duration.js";
 
 const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -42,6 +43,29 @@ const partitionSchema = z.union([
   z.strictObject({ bridge: z.literal(true) }),
 ]);
 
+const failpoint = z.string().refine(isFailpointName, {
+  message: "not a failpoint name (see FAILPOINT_NAMES in src/lib/failpoints.ts)",
+});
+
+const crashSchema = z.strictObject({
+  target: targetSchema,
+  /** Disk storage: whether the crash loses what was not fsynced (default true on disk). */
+  "lose-unsynced": z.boolean().optional(),
+  /** How unsynced data is lost; absent: drawn from the member's disk stream. */
+  mode: z.enum(["lose-all", "keep-prefix", "torn", "reorder"]).optional(),
+});
+
+const diskFaultSchema = z.strictObject({
+  target: targetSchema,
+  "slow-fsync-ms": z.number().int().min(0).optional(),
+  /** Probability that each read, write and fsync fails with EIO. */
+  "eio-rate": probability.optional(),
+  /** Free space left on the disk when the fault starts; writes past it fail with ENOSPC. */
+  "enospc-bytes": z.number().int().min(0).optional(),
+  /** Flip one bit at rest in the member's files (the member is crashed first). */
+  corrupt: z.literal(true).optional(),
+});
+
 const faultSchema = z
   .strictObject({
     at: duration,
@@ -51,7 +75,12 @@ const faultSchema = z
     partition: partitionSchema.optional(),
     network: networkSchema.partial().optional(),
     clog: z.strictObject({ target: targetSchema }).optional(),
-    crash: z.strictObject({ target: targetSchema }).optional(),
+    crash: crashSchema.optional(),
+    "crash-at": z.strictObject({ target: targetSchema, failpoint }).optional(),
+    "stall-at": z.strictObject({ target: targetSchema, failpoint }).optional(),
+    disk: diskFaultSchema.optional(),
+    compact: z.strictObject({}).optional(),
+    defragment: z.strictObject({ target: targetSchema }).optional(),
     "restart-after": duration.optional(),
     pause: z.strictObject({ target: targetSchema }).optional(),
     "clock-drift": z.strictObject({ target: targetSchema, rate: z.number().positive() }).optional(),
@@ -64,11 +93,30 @@ const faultSchema = z
         message: `a fault has exactly one of ${FAULT_KINDS.join(", ")} (found ${kinds.length === 0 ? "none" : kinds.join(", ")})`,
       });
     }
-    if (fault["restart-after"] !== undefined && fault.crash === undefined) {
+    if (
+      fault["restart-after"] !== undefined &&
+      fault.crash === undefined &&
+      fault["crash-at"] === undefined
+    ) {
       ctx.addIssue({
         code: "custom",
         path: ["restart-after"],
-        message: "restart-after goes with crash",
+        message: "restart-after goes with crash or crash-at",
+      });
+    }
+    if (fault["stall-at"] !== undefined && fault.for === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stall-at"],
+        message: "stall-at needs for (the stall)",
+      });
+    }
+    const disk = fault.disk;
+    if (disk !== undefined && Object.keys(disk).length === 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["disk"],
+        message: "disk needs one of slow-fsync-ms, eio-rate, enospc-bytes, corrupt",
       });
     }
     if (fault.jitter !== undefined && fault.every === undefined) {
@@ -81,7 +129,17 @@ type FaultOutput = z.output<typeof faultSchema>;
 /** Every target named in a fault, with its path inside the fault (for error lines). */
 function targetsOf(f: FaultOutput): { path: (string | number)[]; target: Target }[] {
   const out: { path: (string | number)[]; target: Target }[] = [];
-  for (const kind of ["clog", "crash", "pause", "clock-drift"] as const) {
+  const kinds = [
+    "clog",
+    "crash",
+    "pause",
+    "clock-drift",
+    "crash-at",
+    "stall-at",
+    "disk",
+    "defragment",
+  ] as const;
+  for (const kind of kinds) {
     const spec = f[kind];
     if (spec !== undefined) out.push({ path: [kind, "target"], target: spec.target });
   }
@@ -100,6 +158,66 @@ function targetsOf(f: FaultOutput): { path: (string | number)[]; target: Target 
   return out;
 }
 
+/**
+ * The failpoints a Raft-only member passes: its Ready loop and its disk log. The mvcc compaction
+ * and defragment points belong to the etcd member alone.
+ */
+const RAFT_ONLY_UNREACHABLE = new Set<string>([
+  "defragBeforeRename",
+  "defragAfterRename",
+  "compactBeforeCommitScheduledCompact",
+  "compactAfterCommitScheduledCompact",
+  "compactBeforeSetFinishedCompact",
+  "compactAfterSetFinishedCompact",
+]);
+
+/** Fault fields the cluster's storage or the workload's profile cannot run. */
+function profileIssues(
+  f: FaultOutput,
+  storage: "memory" | "disk",
+  kvProfile: boolean,
+): { path: string[]; message: string }[] {
+  const out: { path: string[]; message: string }[] = [];
+  const needsDisk = (path: string[], what: string): void => {
+    if (storage !== "disk") {
+      out.push({ path, message: `${what} needs cluster storage: disk (storage is memory)` });
+    }
+  };
+  if (f.crash?.["lose-unsynced"] !== undefined)
+    needsDisk(["crash", "lose-unsynced"], "lose-unsynced");
+  if (f.crash?.mode !== undefined) needsDisk(["crash", "mode"], "a crash mode");
+  if (f.crash?.["lose-unsynced"] === false && f.crash.mode !== undefined) {
+    out.push({ path: ["crash", "mode"], message: "a crash mode goes with lose-unsynced: true" });
+  }
+  if (f.crash?.["lose-unsynced"] === false && !kvProfile) {
+    out.push({
+      path: ["crash", "lose-unsynced"],
+      message:
+        "lose-unsynced: false needs a KV profile (a Raft member's crash always loses its page cache)",
+    });
+  }
+  for (const kind of ["crash-at", "stall-at"] as const) {
+    const spec = f[kind];
+    if (spec === undefined) continue;
+    needsDisk([kind], kind);
+    if (!kvProfile && RAFT_ONLY_UNREACHABLE.has(spec.failpoint)) {
+      out.push({
+        path: [kind, "failpoint"],
+        message: `a Raft-only member never passes ${spec.failpoint} (it needs a KV profile)`,
+      });
+    }
+  }
+  if (f.disk !== undefined) needsDisk(["disk"], "a disk fault");
+  if (f.defragment !== undefined) {
+    needsDisk(["defragment"], "defragment");
+    if (!kvProfile) out.push({ path: ["defragment"], message: "defragment needs a KV profile" });
+  }
+  if (f.compact !== undefined && !kvProfile) {
+    out.push({ path: ["compact"], message: "compact needs a KV profile" });
+  }
+  return out;
+}
+
 export const FAULT_KINDS = [
   "partition",
   "network",
@@ -107,6 +225,11 @@ export const FAULT_KINDS = [
   "crash",
   "pause",
   "clock-drift",
+  "crash-at",
+  "stall-at",
+  "disk",
+  "compact",
+  "defragment",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -131,6 +254,12 @@ export const scenarioSchema = z
       "election-ms": z.number().int().min(1).default(1000),
       "pre-vote": z.boolean().default(true),
       "check-quorum": z.boolean().default(true),
+      /** Where members keep their logs: memory (never lost) or a simulated disk per member. */
+      storage: z.enum(["memory", "disk"]).default("memory"),
+      /** Applied entries between snapshots (etcd's --snapshot-count). */
+      "snapshot-count": z.number().int().min(1).optional(),
+      /** Entries kept below a snapshot for slow followers. */
+      "catch-up-entries": z.number().int().min(0).optional(),
     }),
     duration,
     network: networkSchema.default({
@@ -174,6 +303,21 @@ export const scenarioSchema = z
       }
     });
     const kvProfile = (KV_PROFILES as readonly string[]).includes(s.workload.profile);
+    if (kvProfile && s.cluster.storage === "memory") {
+      for (const field of ["snapshot-count", "catch-up-entries"] as const) {
+        if (s.cluster[field] === undefined) continue;
+        ctx.addIssue({
+          code: "custom",
+          path: ["cluster", field],
+          message: `${field} needs storage: disk for a KV profile (a memory log never snapshots)`,
+        });
+      }
+    }
+    s.faults.forEach((fault, i) => {
+      for (const { path, message } of profileIssues(fault, s.cluster.storage, kvProfile)) {
+        ctx.addIssue({ code: "custom", path: ["faults", i, ...path], message });
+      }
+    });
     s.checks.forEach((check, i) => {
       if (
         typeof check === "string" &&

@@ -4,6 +4,8 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { err, ok, type Result } from "../src/lib/result.js";
 import { unreachable } from "../src/lib/assert.js";
+import type { FailpointName } from "../src/lib/failpoints.js";
+import type { CrashMode } from "./disk.js";
 import type { LinkFaults } from "./net.js";
 import {
   scenarioSchema,
@@ -28,9 +30,37 @@ export type FaultAction =
   | { readonly kind: "partition"; readonly shape: PartitionShape }
   | { readonly kind: "network"; readonly link: Partial<LinkFaults> }
   | { readonly kind: "clog"; readonly target: Target }
-  | { readonly kind: "crash"; readonly target: Target; readonly restartAfterMs: number | undefined }
+  | {
+      readonly kind: "crash";
+      readonly target: Target;
+      readonly restartAfterMs: number | undefined;
+      /** Disk storage only; undefined: true (a crash loses what was not fsynced). */
+      readonly loseUnsynced?: boolean;
+      /** Disk storage only; undefined: drawn from the member's disk stream. */
+      readonly mode?: CrashMode;
+    }
+  | {
+      readonly kind: "crash-at";
+      readonly target: Target;
+      readonly failpoint: FailpointName;
+      readonly restartAfterMs: number | undefined;
+    }
+  | { readonly kind: "stall-at"; readonly target: Target; readonly failpoint: FailpointName }
+  | { readonly kind: "disk"; readonly target: Target; readonly disk: DiskFault }
+  | { readonly kind: "compact" }
+  | { readonly kind: "defragment"; readonly target: Target }
   | { readonly kind: "pause"; readonly target: Target }
   | { readonly kind: "clock-drift"; readonly target: Target; readonly rate: number };
+
+/** A `disk:` fault's knobs (see the schema); each is undone when the fault ends. */
+export interface DiskFault {
+  readonly slowFsyncMs: number | undefined;
+  readonly eioRate: number | undefined;
+  readonly enospcBytes: number | undefined;
+  readonly corrupt: boolean;
+}
+
+export type StorageMode = "memory" | "disk";
 
 export interface Fault {
   readonly atMs: number;
@@ -50,6 +80,12 @@ export interface Scenario {
     readonly electionMs: number;
     readonly preVote: boolean;
     readonly checkQuorum: boolean;
+  };
+  /** The `cluster:` storage fields (kept apart so `cluster` spreads into a Raft cluster's options). */
+  readonly storage: {
+    readonly mode: StorageMode;
+    readonly snapshotCount: number | undefined;
+    readonly catchUpEntries: number | undefined;
   };
   readonly durationMs: number;
   readonly network: LinkFaults;
@@ -186,13 +222,55 @@ function toAction(f: FaultSpec): FaultAction {
   if (f.partition !== undefined) return { kind: "partition", shape: toShape(f.partition) };
   if (f.network !== undefined) return { kind: "network", link: toLink(f.network) };
   if (f.clog !== undefined) return { kind: "clog", target: f.clog.target };
-  if (f.crash !== undefined)
-    return { kind: "crash", target: f.crash.target, restartAfterMs: f["restart-after"] };
+  if (f.crash !== undefined) return crashAction(f.crash, f["restart-after"]);
+  const crashAt = f["crash-at"];
+  if (crashAt !== undefined) {
+    return {
+      kind: "crash-at",
+      target: crashAt.target,
+      failpoint: crashAt.failpoint as FailpointName,
+      restartAfterMs: f["restart-after"],
+    };
+  }
+  const stallAt = f["stall-at"];
+  if (stallAt !== undefined) {
+    return {
+      kind: "stall-at",
+      target: stallAt.target,
+      failpoint: stallAt.failpoint as FailpointName,
+    };
+  }
+  if (f.disk !== undefined) return { kind: "disk", target: f.disk.target, disk: toDisk(f.disk) };
+  if (f.compact !== undefined) return { kind: "compact" };
+  if (f.defragment !== undefined) return { kind: "defragment", target: f.defragment.target };
   if (f.pause !== undefined) return { kind: "pause", target: f.pause.target };
   if (f["clock-drift"] !== undefined) {
     return { kind: "clock-drift", target: f["clock-drift"].target, rate: f["clock-drift"].rate };
   }
   throw new Error("unreachable: the schema requires one fault kind");
+}
+
+function crashAction(
+  c: NonNullable<FaultSpec["crash"]>,
+  restartAfterMs: number | undefined,
+): FaultAction {
+  return {
+    kind: "crash",
+    target: c.target,
+    restartAfterMs,
+    // Only present when the file says so: memory-storage crashes read exactly as they used to.
+    ...(c["lose-unsynced"] === undefined ? {} : { loseUnsynced: c["lose-unsynced"] }),
+    ...(c.mode === undefined ? {} : { mode: c.mode }),
+  };
+}
+
+function toDisk(d: NonNullable<FaultSpec["disk"]>): DiskFault {
+  return {
+    slowFsyncMs: d["slow-fsync-ms"],
+    eioRate: d["eio-rate"],
+    enospcBytes: d["enospc-bytes"],
+    corrupt: d.corrupt === true,
+  };
 }
 
 function toShape(p: NonNullable<FaultSpec["partition"]>): PartitionShape {
@@ -224,6 +302,11 @@ function toScenario(s: ScenarioFile): Scenario {
       electionMs: s.cluster["election-ms"],
       preVote: s.cluster["pre-vote"],
       checkQuorum: s.cluster["check-quorum"],
+    },
+    storage: {
+      mode: s.cluster.storage,
+      snapshotCount: s.cluster["snapshot-count"],
+      catchUpEntries: s.cluster["catch-up-entries"],
     },
     durationMs: s.duration,
     network: {

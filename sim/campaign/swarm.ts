@@ -10,7 +10,8 @@
 // failure's reproduction.
 import fc from "fast-check";
 import { parseDurationMs } from "../duration.js";
-import { FAULT_KINDS, type FaultKind, type ScenarioInput } from "../scenario-schema.js";
+import { FAILPOINT_NAMES, type FailpointName } from "../../src/lib/failpoints.js";
+import type { FaultKind, ScenarioInput } from "../scenario-schema.js";
 import { durationText, scenarioToYaml } from "../scenario-yaml.js";
 
 type FaultInput = NonNullable<ScenarioInput["faults"]>[number];
@@ -22,8 +23,18 @@ export interface SwarmOptions {
   /** Bounds of the fault phase in ms (default 10 s to 40 s). */
   readonly minDurationMs?: number;
   readonly maxDurationMs?: number;
-  /** Fault kinds that may be switched on (default all). */
+  /**
+   * Fault kinds that may be switched on (default: those every cluster can run; a disk-storage
+   * scenario adds DISK_KINDS, a KV one KV_KINDS).
+   */
   readonly kinds?: readonly FaultKind[];
+  /**
+   * Where members keep their logs, drawn per seed (default: memory, not drawn, so the scenarios
+   * of a seed stay what they were before disks existed).
+   */
+  readonly storage?: fc.Arbitrary<"memory" | "disk">;
+  /** The workload is a KV profile: compact (and on disks defragment) may be drawn too. */
+  readonly kv?: boolean;
   /** Most occurrences of one enabled kind (default 3). */
   readonly maxFaultsPerKind?: number;
   /** Liveness window in ms (default 10 s). */
@@ -38,6 +49,40 @@ export interface SwarmOptions {
 }
 
 const TARGETS = ["leader", "follower", "random-follower", "random"] as const;
+
+/** The kinds any cluster runs: the swarm's whole mix before members had disks. */
+export const BASE_KINDS: readonly FaultKind[] = [
+  "partition",
+  "network",
+  "clog",
+  "crash",
+  "pause",
+  "clock-drift",
+];
+/** Kinds that need members on disks. */
+export const DISK_KINDS: readonly FaultKind[] = ["crash-at", "stall-at", "disk"];
+/** Kinds that need a KV store (defragment also a disk). */
+export const KV_KINDS: readonly FaultKind[] = ["compact"];
+
+/** Failpoints the Raft-only member passes (the mvcc and defragment points are the KV member's). */
+const RAFT_FAILPOINTS = FAILPOINT_NAMES.filter(
+  (n) => !n.startsWith("defrag") && !/Scheduled|Finished/.test(n),
+);
+
+/** The kinds a scenario of this storage and workload may switch on. */
+function kindsFor(storage: "memory" | "disk", kv: boolean): FaultKind[] {
+  return [
+    ...BASE_KINDS,
+    ...(storage === "disk" ? DISK_KINDS : []),
+    ...(kv ? KV_KINDS : []),
+    ...(kv && storage === "disk" ? (["defragment"] as const) : []),
+  ];
+}
+
+/** What a fault of one kind may use from its scenario. */
+interface DrawContext {
+  readonly failpoints: readonly FailpointName[];
+}
 const DRIFT_RATES = [0.5, 0.8, 1.25, 1.5, 2];
 
 /** Milliseconds rounded to 100 ms so generated files read cleanly. */
@@ -55,7 +100,7 @@ const probability = (max: number): fc.Arbitrary<number> =>
 const target = fc.constantFrom(...TARGETS);
 
 /** The fault of one kind, without its timing. */
-function actionOf(kind: FaultKind): fc.Arbitrary<Partial<FaultInput>> {
+function actionOf(kind: FaultKind, ctx: DrawContext): fc.Arbitrary<Partial<FaultInput>> {
   switch (kind) {
     case "partition":
       return fc.oneof(
@@ -83,19 +128,59 @@ function actionOf(kind: FaultKind): fc.Arbitrary<Partial<FaultInput>> {
       return fc
         .record({ t: target, rate: fc.constantFrom(...DRIFT_RATES) })
         .map(({ t, rate }) => ({ "clock-drift": { target: t, rate } }));
+    case "crash-at":
+      return fc
+        .record({
+          t: target,
+          failpoint: fc.constantFrom(...ctx.failpoints),
+          restartMs: fc.option(ms100(200, 3000), { nil: undefined }),
+        })
+        .map(({ t, failpoint, restartMs }) => ({
+          "crash-at": { target: t, failpoint },
+          ...(restartMs === undefined ? {} : { "restart-after": durationText(restartMs) }),
+        }));
+    case "stall-at":
+      return fc
+        .record({ t: target, failpoint: fc.constantFrom(...ctx.failpoints) })
+        .map(({ t, failpoint }) => ({ "stall-at": { target: t, failpoint } }));
+    case "disk":
+      return diskAction();
+    case "compact":
+      return fc.constant({ compact: {} });
+    case "defragment":
+      return target.map((t) => ({ defragment: { target: t } }));
   }
 }
 
+/**
+ * Slow fsync, EIO or a nearly full disk on any member; corruption only ever on m1, so a seed
+ * never corrupts a quorum (a cluster that lost a quorum to corruption is down by design).
+ */
+function diskAction(): fc.Arbitrary<Partial<FaultInput>> {
+  return fc.oneof(
+    fc
+      .record({ t: target, ms: fc.integer({ min: 20, max: 400 }) })
+      .map(({ t, ms }) => ({ disk: { target: t, "slow-fsync-ms": ms } })),
+    fc
+      .record({ t: target, rate: probability(0.05) })
+      .map(({ t, rate }) => ({ disk: { target: t, "eio-rate": rate } })),
+    fc
+      .record({ t: target, bytes: fc.integer({ min: 0, max: 256 * 1024 }) })
+      .map(({ t, bytes }) => ({ disk: { target: t, "enospc-bytes": bytes } })),
+    fc.constant({ disk: { target: "m1", corrupt: true as const } }),
+  );
+}
+
 /** One occurrence of `kind` that starts after 1 s and ends before the fault phase does. */
-function faultOf(kind: FaultKind, durationMs: number): fc.Arbitrary<FaultInput> {
+function faultOf(kind: FaultKind, durationMs: number, ctx: DrawContext): fc.Arbitrary<FaultInput> {
   const maxForMs = Math.max(500, Math.min(8000, durationMs - 2000));
   return fc
-    .record({ forMs: ms100(500, maxForMs), action: actionOf(kind) })
+    .record({ forMs: ms100(500, maxForMs), action: actionOf(kind, ctx) })
     .chain(({ forMs, action }) =>
       ms100(1000, Math.max(1000, durationMs - forMs - 500)).map((atMs) => {
         // A crash is undone by its restart (or the final heal), not by `for`.
         const timing =
-          kind === "crash"
+          kind === "crash" || kind === "crash-at"
             ? { at: durationText(atMs) }
             : { at: durationText(atMs), for: durationText(forMs) };
         return { ...timing, ...action } as FaultInput;
@@ -127,9 +212,10 @@ function faultsOf(
   kinds: readonly FaultKind[],
   durationMs: number,
   maxPerKind: number,
+  ctx: DrawContext,
 ): fc.Arbitrary<FaultInput[]> {
   const perKind = kinds.map((k) =>
-    fc.array(faultOf(k, durationMs), { minLength: 1, maxLength: maxPerKind }),
+    fc.array(faultOf(k, durationMs, ctx), { minLength: 1, maxLength: maxPerKind }),
   );
   return fc
     .tuple(...perKind)
@@ -140,7 +226,16 @@ function faultsOf(
 
 /** Scenarios in the file's form: a random fault mix per value (see the file comment). */
 export function swarmScenarioArbitrary(options: SwarmOptions = {}): fc.Arbitrary<ScenarioInput> {
-  const kinds = options.kinds ?? FAULT_KINDS;
+  const storage = options.storage;
+  // Without a drawn storage the record below is the one of old, so old seeds give old scenarios.
+  if (storage === undefined) return swarmWith(options, "memory");
+  return storage.chain((mode) => swarmWith(options, mode));
+}
+
+function swarmWith(options: SwarmOptions, storage: "memory" | "disk"): fc.Arbitrary<ScenarioInput> {
+  const kv = options.kv ?? false;
+  const kinds = options.kinds ?? kindsFor(storage, kv);
+  const ctx = { failpoints: kv ? FAILPOINT_NAMES : RAFT_FAILPOINTS };
   const members = options.members ?? [3, 5];
   const within = options.livenessWithinMs ?? 10_000;
   return fc
@@ -156,10 +251,15 @@ export function swarmScenarioArbitrary(options: SwarmOptions = {}): fc.Arbitrary
           .map((rate) => ({ profile: "raft-proposals" as const, "rate-per-s": rate })),
     })
     .chain((s) =>
-      faultsOf(s.enabled, s.durationMs, options.maxFaultsPerKind ?? 3).map(
+      faultsOf(s.enabled, s.durationMs, options.maxFaultsPerKind ?? 3, ctx).map(
         (faults): ScenarioInput => ({
           name: "swarm",
-          cluster: { members: s.members, "heartbeat-ms": 100, "election-ms": 1000 },
+          cluster: {
+            members: s.members,
+            "heartbeat-ms": 100,
+            "election-ms": 1000,
+            ...(storage === "disk" ? { storage } : {}),
+          },
           duration: durationText(s.durationMs),
           network: s.network,
           workload: s.workload,
@@ -195,7 +295,14 @@ export function swarmOptionsFor(workload: "raft" | "kv" | "mixed", seed: number)
   const kv = workload === "kv" || (workload === "mixed" && seed % 2 === 0);
   if (!kv) return {};
   // KV runs are heavier (recorded clients, watchers, the linearizability search): keep them short.
-  return { workload: kvWorkload, checks: KV_CHECKS, minDurationMs: 8_000, maxDurationMs: 20_000 };
+  return {
+    workload: kvWorkload,
+    checks: KV_CHECKS,
+    minDurationMs: 8_000,
+    maxDurationMs: 20_000,
+    storage: fc.constantFrom("memory" as const, "disk" as const),
+    kv: true,
+  };
 }
 
 /** The swarm scenario of `seed`, named swarm-<seed>, as YAML with a header saying where it came from. */

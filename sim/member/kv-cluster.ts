@@ -216,6 +216,8 @@ export class SimKvMember {
   fenced: FencedDisk | undefined;
   /** The member's failpoints (their hooks belong to the cluster). */
   failpoints: Failpoints = new Failpoints();
+  /** The restart delay of the next supervised restart (a crash-at fault's), once. */
+  restartAfterMs: number | undefined;
   /** Why the member raised the CORRUPT alarm, if it did. */
   corrupt: string | undefined;
   readonly durability: KvDurabilityStats = {
@@ -373,7 +375,7 @@ export class KvCluster {
    * Crashes the member; on a disk it loses what was not fsynced, as `mode` says (default: the
    * cluster's crash mode, or one drawn from the disk's stream).
    */
-  crash(name: string, mode?: CrashMode): void {
+  crash(name: string, mode?: CrashMode, loseUnsynced = true): void {
     const slot = this.slot(name);
     if (slot.host.state === "down") return;
     slot.host.crash();
@@ -383,6 +385,11 @@ export class KvCluster {
     if (disk === undefined) return;
     slot.fenced?.fence();
     slot.fenced = undefined;
+    // Only the process died: the kernel keeps its page cache and writes it back later.
+    if (!loseUnsynced) {
+      slot.durability.crashes++;
+      return;
+    }
     const lost = disk.crash(mode ?? this.options.disk?.crashMode);
     slot.durability.crashes++;
     slot.durability.crashModes[lost] = (slot.durability.crashModes[lost] ?? 0) + 1;
@@ -481,10 +488,21 @@ export class KvCluster {
     this.start(slot, undefined);
   }
 
+  /**
+   * Disk mode: arms a one-shot crash at `point` on `name`; its supervisor then restarts it after
+   * `restartAfterMs` (default: the disk options').
+   */
+  crashAt(name: string, point: FailpointName, restartAfterMs: number | undefined): void {
+    const slot = this.slot(name);
+    slot.restartAfterMs = restartAfterMs;
+    slot.failpoints.arm(point, { action: { kind: "crash" }, times: 1 });
+  }
+
   /** The member died by itself: it crashes now and a supervisor restarts it later. */
   private selfCrash(slot: SimKvMember): void {
     this.crash(slot.name);
-    const after = this.options.disk?.restartAfterMs ?? 0;
+    const after = slot.restartAfterMs ?? this.options.disk?.restartAfterMs ?? 0;
+    slot.restartAfterMs = undefined;
     this.world.schedule(after, slot.name, "supervisor:restart", 0, () => this.restart(slot.name));
   }
 

@@ -12,13 +12,19 @@ import { latin1ToBytes } from "../../src/lib/bytes.js";
 import type { Event } from "../../src/api/kv.js";
 import { verdicts } from "../check/verdicts.js";
 import { Violations } from "../check/violation.js";
-import { Nemesis, type NemesisCluster } from "../nemesis.js";
+import type { SimDisk } from "../disk.js";
+import { Nemesis, type DurableControls, type NemesisCluster } from "../nemesis.js";
 import type { CheckVerdict, MemberSample, RunArtifacts } from "../run-artifacts.js";
 import type { RunSummary } from "../run-summary.js";
 import type { Scenario } from "../scenario.js";
 import { wallNowMs } from "../wall-time.js";
 import type { World } from "../world.js";
-import type { KvCluster } from "./kv-cluster.js";
+import {
+  KV_DATA_DIR,
+  type ClientRequest,
+  type KvCluster,
+  type KvDiskOptions,
+} from "./kv-cluster.js";
 import {
   checkConvergence,
   checkLinearizable,
@@ -37,18 +43,69 @@ import { historyJsonLines } from "./kv-workload.js";
 export const LINEARIZABLE_TIMEOUT_MS = 20_000;
 const PROBE_EVERY_MS = 250;
 
-export function kvNemesisView(cluster: KvCluster): NemesisCluster {
+/** The recorded admin client the nemesis compacts with (absent: no compact faults). */
+export interface KvAdmin {
+  readonly client: SimClient;
+  readonly traffic: KvTraffic;
+}
+
+/** Compactions stay this many revisions behind the newest, so recent reads still succeed. */
+const COMPACT_LAG = 5;
+
+export function kvNemesisView(cluster: KvCluster, admin?: KvAdmin): NemesisCluster {
   const host = (name: string) => cluster.slot(name).host;
   return {
     names: cluster.names,
     leaderName: () => cluster.leader()?.name,
     isDown: (n) => host(n).state === "down",
-    crash: (n) => cluster.crash(n),
+    crash: (n, how) => cluster.crash(n, how?.mode, how?.loseUnsynced ?? true),
     restart: (n) => cluster.restart(n),
     pause: (n) => host(n).pause(),
     resume: (n) => host(n).resume(),
     drift: (n, rate) => host(n).drift(rate),
     network: cluster.network as NemesisCluster["network"],
+    durable: cluster.durable ? kvDurableControls(cluster) : undefined,
+    compact: admin === undefined ? undefined : () => compactNow(cluster, admin),
+  };
+}
+
+/** Issues a recorded compaction a little below the newest committed revision, at the leader. */
+function compactNow(cluster: KvCluster, admin: KvAdmin): string {
+  const revision = Math.max(1, cluster.committed.lastRevision - COMPACT_LAG);
+  const member = cluster.leader()?.name ?? cluster.names[0] ?? "m1";
+  const request: ClientRequest = { kind: "compaction", request: { revision } };
+  admin.traffic.callRecorded(admin.client, member, request, () => undefined);
+  return `compact at ${revision} via ${member}`;
+}
+
+function kvDurableControls(cluster: KvCluster): DurableControls {
+  const disk = (name: string): SimDisk => {
+    const d = cluster.slot(name).disk;
+    if (d === undefined) throw new Error(`${name} has no disk`);
+    return d;
+  };
+  return {
+    crashAt: (n, point, restartAfterMs) => cluster.crashAt(n, point, restartAfterMs),
+    stallAt: (n, point, forMs) =>
+      cluster.slot(n).failpoints.arm(point, { action: { kind: "stall", forMs }, times: 1 }),
+    disarm: (n, point) => cluster.slot(n).failpoints.disarm(point),
+    diskFaults: (n) => disk(n).currentFaults,
+    configureDisk: (n, faults) => disk(n).configure(faults),
+    usedBytes: (n) => disk(n).usedBytes(),
+    flipBitAtRest: (n) => disk(n).flipRandomBitAtRest(KV_DATA_DIR),
+    // The outcome shows in the member's stats; a failure stops it like any storage failure.
+    defragment: (n) => cluster.slot(n).member?.defragment(() => undefined),
+  };
+}
+
+/** Disk options of a scenario with `storage: disk`: small snapshots and segments, so they rotate. */
+function diskOptionsOf(s: Scenario): KvDiskOptions | undefined {
+  if (s.storage.mode === "memory") return undefined;
+  return {
+    snapshotCount: s.storage.snapshotCount ?? 1000,
+    catchUpEntries: s.storage.catchUpEntries ?? 200,
+    segmentBytes: 64 * 1024,
+    restartAfterMs: 500,
   };
 }
 
@@ -194,6 +251,7 @@ export function runKv(scenario: Scenario, seed: number, scenarioText: string): R
   if (profile === "raft-proposals") throw new Error("runKv: raft-proposals is not a KV profile");
   const wallStart = wallNowMs();
   const { trafficEndMs, endMs } = phases(scenario);
+  const disk = diskOptionsOf(scenario);
   const h = new KvHarness({
     seed,
     members: scenario.cluster.members,
@@ -208,10 +266,18 @@ export function runKv(scenario: Scenario, seed: number, scenarioText: string): R
     trafficEndMs,
     leaseTtlS: 3_600,
     compactEveryMs: profile === "kubernetes" ? 5_000 : 2_000,
+    ...(disk === undefined ? {} : { disk }),
   });
   const { world, cluster } = h;
   h.start();
-  const nemesis = new Nemesis(world, kvNemesisView(cluster), scenario);
+  // Only scenarios that compact get the admin client, so others keep their traces.
+  const admin = scenario.faults.some((f) => f.action.kind === "compact")
+    ? {
+        client: new SimClient(world, cluster.network, "admin", CLIENT_TIMEOUT_MS),
+        traffic: h.traffic,
+      }
+    : undefined;
+  const nemesis = new Nemesis(world, kvNemesisView(cluster, admin), scenario);
   nemesis.start();
   const withinMs = scenario.checks.livenessWithinMs;
   const probe =

@@ -1,6 +1,7 @@
 // N Raft members on one simulated world and network, with the safety checker wired in. Each
 // member's log lives in memory (the default) or on its own simulated disk (`storage: "disk"`),
 // where crashes lose unsynced writes and a supervisor restarts a member that stopped itself.
+import type { FailpointName } from "../../src/lib/failpoints.js";
 import type { ConfState, Message, NodeId } from "../../src/raft/types.js";
 import { RaftSafetyChecker } from "../check/raft-safety.js";
 import { Violations } from "../check/violation.js";
@@ -79,6 +80,8 @@ export class RaftCluster {
   readonly disks = new Map<string, SimDisk>();
   readonly storage: StorageMode;
   readonly storageOptions: RaftStorageOptions;
+  /** A crash-at fault's restart delay, used by the next supervised restart of that member. */
+  private readonly restartDelays = new Map<string, number>();
 
   constructor(
     readonly world: World,
@@ -150,15 +153,28 @@ export class RaftCluster {
     return new DiskLog({ disk, failpoints, confState, segmentBytes: so.segmentBytes });
   }
 
+  /**
+   * Arms a one-shot crash at `point` on `name`; its supervisor then restarts it after
+   * `restartAfterMs` (default: the storage options').
+   */
+  crashAt(name: string, point: FailpointName, restartAfterMs: number | undefined): void {
+    const member = this.requireMember(name);
+    if (restartAfterMs === undefined) this.restartDelays.delete(name);
+    else this.restartDelays.set(name, restartAfterMs);
+    member.failpoints.arm(point, { action: { kind: "crash" }, times: 1 });
+  }
+
+  requireMember(name: string): RaftMember {
+    const m = this.member(name);
+    if (m === undefined) throw new Error(`no member ${name}`);
+    return m;
+  }
+
   /** A member that stopped itself comes back after a while, as a process supervisor would. */
   private superviseRestart(member: RaftMember): void {
-    this.world.schedule(
-      this.storageOptions.restartAfterMs,
-      member.name,
-      "supervisor:restart",
-      0,
-      () => member.restart(),
-    );
+    const after = this.restartDelays.get(member.name) ?? this.storageOptions.restartAfterMs;
+    this.restartDelays.delete(member.name);
+    this.world.schedule(after, member.name, "supervisor:restart", 0, () => member.restart());
   }
 
   /** Members that found corruption at recovery and stay out. */

@@ -1,7 +1,8 @@
 // One run of a Raft-only scenario: build the cluster, start the workload, the nemesis and the
 // checks, run the world to the end, and summarize.
 import { RaftLivenessCheck } from "../check/raft-liveness.js";
-import { Nemesis, type NemesisCluster } from "../nemesis.js";
+import type { SimDisk } from "../disk.js";
+import { Nemesis, type DurableControls, type NemesisCluster } from "../nemesis.js";
 import { verdicts } from "../check/verdicts.js";
 import type { RunArtifacts } from "../run-artifacts.js";
 import type { RunSummary } from "../run-summary.js";
@@ -14,7 +15,7 @@ import { RaftCluster, type RaftStorageOptions, type StorageMode } from "./raft-c
 import type { RaftMember } from "./raft-member.js";
 import { RaftTimeline } from "./timeline.js";
 
-/** What a Raft run adds to its scenario (scenario files describe the memory-mode cluster). */
+/** What a Raft run adds to its scenario (or overrides of the file's `storage`). */
 export interface RaftRunOptions {
   readonly storage?: StorageMode;
   readonly storageOptions?: Partial<RaftStorageOptions>;
@@ -33,21 +34,61 @@ export interface RaftRun {
 }
 
 function nemesisView(cluster: RaftCluster): NemesisCluster {
-  const get = (name: string): RaftMember => {
-    const m = cluster.member(name);
-    if (m === undefined) throw new Error(`no member ${name}`);
-    return m;
-  };
+  const get = (name: string): RaftMember => cluster.requireMember(name);
   return {
     names: cluster.names,
     leaderName: () => cluster.leader()?.name,
     isDown: (n) => get(n).host.state === "down",
-    crash: (n) => get(n).crash(),
+    crash: (n, how) => {
+      // The schema refuses lose-unsynced: false for Raft alone: its disk log cannot keep the cache.
+      if (how?.loseUnsynced === false) throw new Error("a Raft member's crash loses unsynced data");
+      get(n).crash(how?.mode);
+    },
     restart: (n) => get(n).restart(),
     pause: (n) => get(n).host.pause(),
     resume: (n) => get(n).host.resume(),
     drift: (n, rate) => get(n).host.drift(rate),
     network: cluster.network as NemesisCluster["network"],
+    durable: cluster.storage === "disk" ? durableControls(cluster) : undefined,
+    compact: undefined,
+  };
+}
+
+function durableControls(cluster: RaftCluster): DurableControls {
+  const disk = (name: string): SimDisk => {
+    const d = cluster.disks.get(name);
+    if (d === undefined) throw new Error(`${name} has no disk`);
+    return d;
+  };
+  return {
+    crashAt: (n, point, restartAfterMs) => cluster.crashAt(n, point, restartAfterMs),
+    stallAt: (n, point, forMs) =>
+      cluster.requireMember(n).failpoints.arm(point, {
+        action: { kind: "stall", forMs },
+        times: 1,
+      }),
+    disarm: (n, point) => cluster.requireMember(n).failpoints.disarm(point),
+    diskFaults: (n) => disk(n).currentFaults,
+    configureDisk: (n, faults) => disk(n).configure(faults),
+    usedBytes: (n) => disk(n).usedBytes(),
+    flipBitAtRest: (n) => disk(n).flipRandomBitAtRest(),
+    defragment: () => {
+      throw new Error("defragment: a Raft-only member has no store to defragment");
+    },
+  };
+}
+
+/** The storage a scenario file's `cluster:` asks for (memory: exactly the cluster of old). */
+function storageOf(s: Scenario): Pick<RaftRunOptions, "storage" | "storageOptions"> {
+  if (s.storage.mode === "memory" && s.storage.snapshotCount === undefined) return {};
+  return {
+    storage: s.storage.mode,
+    storageOptions: {
+      ...(s.storage.snapshotCount === undefined ? {} : { snapshotCount: s.storage.snapshotCount }),
+      ...(s.storage.catchUpEntries === undefined
+        ? {}
+        : { catchUpEntries: s.storage.catchUpEntries }),
+    },
   };
 }
 
@@ -89,6 +130,10 @@ export function runRaftCluster(
   options: RaftRunOptions = {},
 ): RaftRun & { readonly artifacts: RunArtifacts } {
   const wallStart = wallNowMs();
+  // The run's options win over the file (tests pass their own storage).
+  const fromFile = storageOf(scenario);
+  const storage = options.storage ?? fromFile.storage;
+  const storageOptions = { ...fromFile.storageOptions, ...options.storageOptions };
   const world = new World(seed);
   const workload = new RaftProposalWorkload(
     world,
@@ -100,8 +145,8 @@ export function runRaftCluster(
     link: scenario.network,
     onApply: (member, entry) => workload.onApply(member, entry),
     onReadState: (member, state) => workload.onReadState(member, state),
-    ...(options.storage === undefined ? {} : { storage: options.storage }),
-    ...(options.storageOptions === undefined ? {} : { storageOptions: options.storageOptions }),
+    ...(storage === undefined ? {} : { storage }),
+    ...(Object.keys(storageOptions).length === 0 ? {} : { storageOptions }),
   });
   const { probeEndMs, endMs } = phases(scenario);
   workload.start(cluster, probeEndMs);

@@ -42,6 +42,11 @@ export const FAULT_COLORS: Readonly<Record<FaultWindow["kind"], string>> = {
   crash: "rgba(127, 127, 127, 0.18)",
   pause: "rgba(148, 103, 189, 0.15)",
   "clock-drift": "rgba(23, 190, 207, 0.14)",
+  "crash-at": "rgba(127, 127, 127, 0.18)",
+  "stall-at": "rgba(148, 103, 189, 0.15)",
+  disk: "rgba(140, 86, 75, 0.15)",
+  compact: "rgba(44, 160, 44, 0.12)",
+  defragment: "rgba(44, 160, 44, 0.12)",
 };
 
 export const ROLE_COLORS: Readonly<Record<MemberSample["role"], string>> = {
