@@ -71,8 +71,11 @@ export function kvNemesisView(cluster: KvCluster, admin?: KvAdmin): NemesisClust
 
 /** Issues a recorded compaction a little below the newest committed revision, at the leader. */
 function compactNow(cluster: KvCluster, admin: KvAdmin): string {
-  const revision = Math.max(1, cluster.committed.lastRevision - COMPACT_LAG);
-  const member = cluster.leader()?.name ?? cluster.names[0] ?? "m1";
+  const leader = cluster.leader();
+  const member = leader?.name ?? cluster.names[0] ?? "m1";
+  // The leader's store is the newest; the committed log is the fallback without a leader.
+  const current = leader?.member?.status().revision ?? cluster.committed.lastRevision;
+  const revision = Math.max(1, current - COMPACT_LAG);
   const request: ClientRequest = { kind: "compaction", request: { revision } };
   admin.traffic.callRecorded(admin.client, member, request, () => undefined);
   return `compact at ${revision} via ${member}`;

@@ -159,4 +159,109 @@ checks: ${checks}
       errorOf(base("{ profile: raft-proposals, rate-per-s: 10 }", "[raft-safety, watch]")),
     ).toBe("s.yaml:5: checks[1]: watch needs a KV workload (profile etcd-kv or kubernetes)");
   });
+
+  describe("durable members", () => {
+    const file = (storage: string, profile: string, fault: string) => `name: d
+cluster: { members: 3${storage} }
+duration: 10s
+workload: { profile: ${profile}, rate-per-s: 10 }
+faults:
+  - ${fault}
+checks: [raft-safety]
+`;
+    const disk = ", storage: disk";
+
+    it("parses storage, crash modes, failpoint, disk and admin faults", () => {
+      const text = `name: d
+cluster: { members: 3, storage: disk, snapshot-count: 50, catch-up-entries: 5 }
+duration: 10s
+workload: { profile: etcd-kv, rate-per-s: 10 }
+faults:
+  - { at: 1s, crash: { target: m1, lose-unsynced: true, mode: torn }, restart-after: 1s }
+  - { at: 2s, crash-at: { target: leader, failpoint: walAfterFsync }, restart-after: 2s }
+  - { at: 3s, for: 1s, stall-at: { target: m2, failpoint: beforeApply } }
+  - { at: 4s, for: 1s, disk: { target: m3, slow-fsync-ms: 50, eio-rate: 0.1, enospc-bytes: 10 } }
+  - { at: 5s, compact: {} }
+  - { at: 6s, defragment: { target: all } }
+checks: [linearizable]
+`;
+      const r = parseScenario(text, "d.yaml");
+      if (!r.ok) throw new Error(formatScenarioError(r.error));
+      const s = r.value;
+      expect(s.storage).toEqual({ mode: "disk", snapshotCount: 50, catchUpEntries: 5 });
+      expect(s.faults.map((f) => f.action)).toEqual([
+        { kind: "crash", target: "m1", restartAfterMs: 1000, loseUnsynced: true, mode: "torn" },
+        { kind: "crash-at", target: "leader", failpoint: "walAfterFsync", restartAfterMs: 2000 },
+        { kind: "stall-at", target: "m2", failpoint: "beforeApply" },
+        {
+          kind: "disk",
+          target: "m3",
+          disk: { slowFsyncMs: 50, eioRate: 0.1, enospcBytes: 10, corrupt: false },
+        },
+        { kind: "compact" },
+        { kind: "defragment", target: "all" },
+      ]);
+    });
+
+    it("defaults to memory storage", () => {
+      const r = parseScenario(good, "good.yaml");
+      if (!r.ok) throw new Error(formatScenarioError(r.error));
+      expect(r.value.storage).toEqual({
+        mode: "memory",
+        snapshotCount: undefined,
+        catchUpEntries: undefined,
+      });
+    });
+
+    it("names file, line and field for faults the storage or profile cannot run", () => {
+      expect(
+        errorOf(file("", "etcd-kv", "{ at: 1s, crash: { target: m1, lose-unsynced: true } }")),
+      ).toBe(
+        "s.yaml:6: faults[0].crash.lose-unsynced: lose-unsynced needs cluster storage: disk (storage is memory)",
+      );
+      expect(
+        errorOf(
+          file(disk, "raft-proposals", "{ at: 1s, crash: { target: m1, lose-unsynced: false } }"),
+        ),
+      ).toMatch(
+        /^s\.yaml:6: faults\[0\]\.crash\.lose-unsynced: lose-unsynced: false needs a KV profile/,
+      );
+      expect(
+        errorOf(file(disk, "etcd-kv", "{ at: 1s, crash-at: { target: m1, failpoint: nowhere } }")),
+      ).toMatch(/^s\.yaml:6: faults\[0\]\.crash-at\.failpoint: not a failpoint name/);
+      expect(
+        errorOf(
+          file(
+            disk,
+            "raft-proposals",
+            "{ at: 1s, crash-at: { target: m1, failpoint: defragBeforeRename } }",
+          ),
+        ),
+      ).toMatch(
+        /faults\[0\]\.crash-at\.failpoint: a Raft-only member never passes defragBeforeRename/,
+      );
+      expect(
+        errorOf(file("", "etcd-kv", "{ at: 1s, for: 1s, disk: { target: m1, corrupt: true } }")),
+      ).toBe(
+        "s.yaml:6: faults[0].disk: a disk fault needs cluster storage: disk (storage is memory)",
+      );
+      expect(
+        errorOf(
+          file(disk, "etcd-kv", "{ at: 1s, stall-at: { target: m1, failpoint: beforeApply } }"),
+        ),
+      ).toBe("s.yaml:6: faults[0].stall-at: stall-at needs for (the stall)");
+      expect(errorOf(file(disk, "raft-proposals", "{ at: 1s, compact: {} }"))).toBe(
+        "s.yaml:6: faults[0].compact: compact needs a KV profile",
+      );
+      expect(errorOf(file("", "etcd-kv", "{ at: 1s, defragment: { target: m1 } }"))).toBe(
+        "s.yaml:6: faults[0].defragment: defragment needs cluster storage: disk (storage is memory)",
+      );
+      expect(
+        errorOf(file(disk, "etcd-kv", "{ at: 1s, disk: { target: m9, eio-rate: 0.1 } }")),
+      ).toMatch(/^s\.yaml:6: faults\[0\]\.disk\.target: no member m9/);
+      expect(
+        errorOf(file(disk, "etcd-kv", "{ at: 1s, crash: { target: m1, mode: melt } }")),
+      ).toMatch(/^s\.yaml:6: faults\[0\]\.crash\.mode: /);
+    });
+  });
 });

@@ -5,8 +5,15 @@ import { runScenario } from "../../../sim/run-scenario.js";
 import { parseScenario, type Scenario } from "../../../sim/scenario.js";
 
 const DIR = "scenarios";
+/** Scenarios on disks run in test/sim/standard-scenarios-durable.test.ts. */
+const DURABLE = new Set([
+  "kv-crash-unsynced-loss.yaml",
+  "kv-slow-fsync.yaml",
+  "kv-disk-corruption.yaml",
+  "kv-failpoint-crashes.yaml",
+]);
 const FILES = readdirSync(DIR)
-  .filter((f) => /^(kv-|kubernetes-).*\.yaml$/.test(f))
+  .filter((f) => /^(kv-|kubernetes-).*\.yaml$/.test(f) && !DURABLE.has(f))
   .sort();
 
 function load(file: string): { scenario: Scenario; text: string } {
