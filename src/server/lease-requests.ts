@@ -1,5 +1,5 @@
-// Lease keepalive and timetolive: answered by the leader's lessor, never through Raft. A member that
-// is not the leader forwards the request to the one it knows; when leadership moves meanwhile (the
+// Requests only the leader answers: lease keepalive and timetolive (from the leader's lessor, never
+// through Raft) and MemberPromote (the leader's view of the learner). A member that is not the leader forwards the request to the one it knows; when leadership moves meanwhile (the
 // answer is NotLeader, no answer comes, or this member sees a new leader) it tries again at the
 // current leader after a short pause, as etcd's LeaseRenew loop does, a bounded number of times
 // and never past the request timeout.

@@ -433,7 +433,7 @@ export class Member {
       defer,
       leader: () => this.lead,
       isLeader: () => this.isLeader,
-      answerHere: (request, done) => this.answerLeaseAsLeader(request, done),
+      answerHere: (request, done) => this.answerAsLeader(request, done),
       forward: (to, forwardId, request) =>
         this.o.send(to, { type: "forward-request", forwardId, request }),
       requestTimeoutMs: config.requestTimeoutMs,
@@ -457,6 +457,11 @@ export class Member {
         : new SnapshotReports(timers, durable.snapshotReportTimeoutMs, (to, success) =>
             this.reportSnapshot(to, success),
           );
+    // Its own snapshot says it was removed: etcd refuses to start such a member.
+    if (this.membership.isRemoved(this.id)) {
+      this.stop();
+      return;
+    }
     // A corrupt member takes no part: no ticks, no watch syncs, no lease expiry.
     if (this.corruptReason !== undefined) return;
     this.every(config.heartbeatMs, () => {
@@ -668,14 +673,19 @@ export class Member {
   }
 
   /**
-   * Makes a learner a voter. Only the leader knows how far the learner got, so a follower answers
-   * NotLeader; the learner must hold 90% of the leader's log (etcd's isLearnerReady).
+   * Makes a learner a voter. Only the leader knows how far the learner got, so a follower forwards
+   * the request to it (as etcd does); the learner must hold 90% of the leader's log.
    */
   memberPromote(req: MemberPromoteRequest, done: Done<MemberPromoteResponse>): void {
+    this.leaderOnly({ kind: "member-promote", request: req }, (result) =>
+      done(expectForwarded(result, (f) => (f.kind === "member-promote" ? f.response : undefined))),
+    );
+  }
+
+  /** MemberPromote on the leader (etcd's isLearnerReady and mayPromoteMember, then Raft). */
+  private promoteAsLeader(req: MemberPromoteRequest, done: Done<MemberPromoteResponse>): void {
     const id = memberIdOf(req.ID);
     const member = this.membership.get(id) ?? unknownMember(id);
-    const refused = this.refusal() ?? (this.isLeader ? undefined : Errors.NotLeader);
-    if (refused !== undefined) return this.reply(done, err(refused));
     const change: MemberChange = { requestId: 0, action: "promote", member };
     const invalid = this.membership.validate(change);
     if (!invalid.ok) return this.reply(done, invalid);
@@ -947,7 +957,18 @@ export class Member {
     const send = (result: Result<ForwardedResponse, EtcdError>) =>
       this.o.send(from, { type: "forward-response", forwardId, result });
     if (!this.isLeader) return send(err(Errors.NotLeader));
-    this.answerLeaseAsLeader(request, send);
+    this.answerAsLeader(request, send);
+  }
+
+  /** A leader-only request, on the leader. */
+  private answerAsLeader(
+    request: ForwardedRequest,
+    done: (result: Result<ForwardedResponse, EtcdError>) => void,
+  ): void {
+    if (request.kind !== "member-promote") return this.answerLeaseAsLeader(request, done);
+    this.promoteAsLeader(request.request, (result) =>
+      done(result.ok ? ok({ kind: "member-promote", response: result.value }) : result),
+    );
   }
 
   /**
@@ -975,6 +996,9 @@ export class Member {
         return this.keepAliveHere(request.request.ID);
       case "lease-timetolive":
         return this.timeToLiveHere(request.request);
+      case "member-promote":
+        // answerAsLeader sends promotions elsewhere.
+        return err(Errors.NotLeader);
       default:
         return unreachable(request, "forwarded request");
     }

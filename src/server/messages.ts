@@ -1,6 +1,7 @@
-// What members say to each other over the peer transport: Raft messages, and the lease requests a
-// follower forwards to the leader (keepalive and timetolive are answered by the leader's lessor and
-// never go through Raft) with their answers.
+// What members say to each other over the peer transport: Raft messages, and the requests a
+// follower forwards to the leader with their answers: lease keepalive and timetolive (answered by
+// the leader's lessor, never through Raft) and MemberPromote (only the leader knows how far a
+// learner got; etcd forwards it to the leader too).
 
 import type { Result } from "../lib/result.js";
 import type { EtcdError } from "../api/errors.js";
@@ -10,15 +11,18 @@ import type {
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
 } from "../api/rpc.js";
+import type { MemberPromoteRequest, MemberPromoteResponse } from "../api/cluster.js";
 import type { Message } from "../raft/types.js";
 
 export type ForwardedRequest =
   | { readonly kind: "lease-keepalive"; readonly request: LeaseKeepAliveRequest }
-  | { readonly kind: "lease-timetolive"; readonly request: LeaseTimeToLiveRequest };
+  | { readonly kind: "lease-timetolive"; readonly request: LeaseTimeToLiveRequest }
+  | { readonly kind: "member-promote"; readonly request: MemberPromoteRequest };
 
 export type ForwardedResponse =
   | { readonly kind: "lease-keepalive"; readonly response: LeaseKeepAliveResponse }
-  | { readonly kind: "lease-timetolive"; readonly response: LeaseTimeToLiveResponse };
+  | { readonly kind: "lease-timetolive"; readonly response: LeaseTimeToLiveResponse }
+  | { readonly kind: "member-promote"; readonly response: MemberPromoteResponse };
 
 /**
  * One peer message. Contract: the transport may lose, duplicate or reorder them (as it may Raft
