@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { swarmOptionsFor, swarmScenario } from "../../sim/campaign/swarm.js";
 import { formatScenarioError, parseScenario } from "../../sim/scenario.js";
 
 const good = `
@@ -263,5 +264,24 @@ checks: [linearizable]
         errorOf(file(disk, "etcd-kv", "{ at: 1s, crash: { target: m1, mode: melt } }")),
       ).toMatch(/^s\.yaml:6: faults\[0\]\.crash\.mode: /);
     });
+  });
+
+  it("swarm KV scenarios draw storage per seed and disk kinds only on disks", () => {
+    const disky = new Set(["crash-at", "stall-at", "disk", "defragment"]);
+    const storages = new Set<string>();
+    for (let seed = 1; seed <= 30; seed++) {
+      const { name, text } = swarmScenario(seed, swarmOptionsFor("kv", seed));
+      const parsed = parseScenario(text, name);
+      if (!parsed.ok) throw new Error(formatScenarioError(parsed.error));
+      const s = parsed.value;
+      storages.add(s.storage.mode);
+      if (s.storage.mode === "memory") {
+        expect(
+          s.faults.some((f) => disky.has(f.action.kind)),
+          name,
+        ).toBe(false);
+      }
+    }
+    expect([...storages].sort()).toEqual(["disk", "memory"]);
   });
 });
