@@ -99,6 +99,29 @@ describe("member: cluster membership", () => {
     expect(voter.message).toBe("etcdserver: can only promote a learner member");
   });
 
+  it("checks a change again when it applies: a stale member's proposal fails there, everywhere alike", () => {
+    const { world, cluster } = makeCluster(3, 19);
+    const leaderSlot = awaitLeader(world, cluster);
+    const leader = leaderSlot.member!;
+    const stale = cluster.slots.find((s) => s !== leaderSlot)!;
+    // The stale member hears nothing from the leader, so it does not learn of the first addition.
+    cluster.network.cutOneWay(leaderSlot.name, stale.name);
+    value(client(world, leader).memberAdd({ peerURLs: ["http://x:2380"] }));
+    let answer: ReturnType<typeof errorOf> | "ok" | undefined;
+    stale.member!.memberAdd({ peerURLs: ["http://x:2380"] }, (r) => {
+      answer = r.ok ? "ok" : r.error;
+    });
+    // Valid in its stale list: proposed, not refused at once.
+    expect(answer).toBeUndefined();
+    world.runUntil({ untilMs: world.nowMs + 300 });
+    cluster.network.uncutOneWay(leaderSlot.name, stale.name);
+    world.runUntil({ until: () => answer !== undefined, untilMs: world.nowMs + 10_000 });
+    expect(answer).toMatchObject({ name: "PeerURLExist" });
+    const lists = cluster.slots.map((s) => listOn(world, s.member!));
+    for (const l of lists) expect(l).toEqual(lists[0]);
+    expect(lists[0]!.filter((m) => m.peerURLs.includes("http://x:2380"))).toHaveLength(1);
+  });
+
   it("updates peer URLs; every member lists the new ones", () => {
     const { world, cluster } = makeCluster(3, 14);
     const leader = awaitLeader(world, cluster).member!;
