@@ -570,6 +570,7 @@ export class Member {
 
   /** HashKV of this member's store (local, no Raft), as etcd's Maintenance.HashKV. */
   hashKV(req: HashKVRequest, done: Done<HashKVResponse>): void {
+    if (this.isLearner) return this.reply(done, err(Errors.NotSupportedForLearner));
     this.local(done, () => this.respond(done, this.kv.hashKV(req)));
   }
 
@@ -710,6 +711,7 @@ export class Member {
         }),
       );
     if (req.linearizable === true) return this.linearizable(done, serve);
+    if (this.isLearner) return this.reply(done, err(Errors.NotSupportedForLearner));
     this.local(done, serve);
   }
 
@@ -766,6 +768,11 @@ export class Member {
 
   get isLeader(): boolean {
     return this.role === "StateLeader";
+  }
+
+  /** Whether the member list holds this member as a learner. */
+  get isLearner(): boolean {
+    return this.membership.get(this.id)?.isLearner === true;
   }
 
   get leader(): NodeId {
@@ -933,6 +940,8 @@ export class Member {
   private refusal(): EtcdError | undefined {
     if (this.stopped) return Errors.Stopped;
     if (this.corruptReason !== undefined) return Errors.Corrupt;
+    // etcd serves a learner's clients serializable reads only: it is no voter, and may lag far.
+    if (this.isLearner) return Errors.NotSupportedForLearner;
     if (this.lead === 0) return Errors.NoLeader;
     return undefined;
   }

@@ -67,10 +67,20 @@ describe("member: cluster membership", () => {
     });
     expect(learner.status().appliedIndex).toBeGreaterThanOrEqual(20);
     expect(learner.status().role).toBe("StateFollower");
+    // A learner serves serializable reads only (etcd refuses other RPCs on a learner).
+    expect(learner.isLearner).toBe(true);
+    const put = errorOf(client(world, learner).put({ key: b("x"), value: b("1") }));
+    expect(put.message).toBe("etcdserver: rpc not supported for learner");
+    expect(errorOf(client(world, learner).range({ key: b("k0") })).name).toBe(
+      "NotSupportedForLearner",
+    );
+    const local = value(client(world, learner).range({ key: b("k0"), serializable: true }));
+    expect(local.kvs).toHaveLength(1);
     // Asked on a follower: forwarded to the leader, which sees the learner in sync.
     const follower = otherMembers(cluster, leader).find((m) => m !== learner)!;
     const promoted = value(client(world, follower).memberPromote({ ID: added.member.ID }));
     expect(promoted.members.find((m) => m.ID === added.member.ID)?.isLearner).toBe(false);
+    world.runUntil({ until: () => !learner.isLearner, untilMs: world.nowMs + 5_000 });
     // The promoted member is a voter that serves linearizable reads of what came before.
     const got = value(client(world, learner).range({ key: b("k19") }));
     expect(got.kvs.map((kv) => fromUtf8(kv.value))).toEqual(["v"]);
