@@ -42,6 +42,11 @@ import { historyJsonLines } from "./kv-workload.js";
 /** Wall time the linearizability search may take before answering "unknown". */
 export const LINEARIZABLE_TIMEOUT_MS = 20_000;
 const PROBE_EVERY_MS = 250;
+/**
+ * The probe gives up on one request sooner than the traffic's clients: it asks "is the cluster
+ * live?", so on a lossy link a lost message should cost it one more try, not a long client timeout.
+ */
+const PROBE_TIMEOUT_MS = 1_000;
 
 /** The recorded admin client the nemesis compacts with (absent: no compact faults). */
 export interface KvAdmin {
@@ -139,7 +144,7 @@ class LivenessProbe {
     private readonly startMs: number,
     private readonly deadlineMs: number,
   ) {
-    this.client = new SimClient(world, cluster.network, "probe", CLIENT_TIMEOUT_MS);
+    this.client = new SimClient(world, cluster.network, "probe", PROBE_TIMEOUT_MS);
   }
 
   start(): void {
