@@ -23,6 +23,11 @@
 // compacted log gets a MsgSnap and restores its state machine from it. Either way the consistent
 // index (the last applied index) makes apply idempotent: an entry at or below it is skipped.
 //
+// Membership: MemberAdd / Remove / Update / Promote are conf change entries whose context carries
+// the member (membership.ts); applying one changes raft's configuration and the replicated member
+// list together, and answers the proposer. The list is part of every snapshot. A removed member
+// stops a few ticks after it applied its removal; an added one publishes its name once started.
+//
 // A member whose data fails its checksums raises the CORRUPT alarm: it answers every request with
 // ErrCorrupt and takes no part in Raft, so it never serves data it cannot trust.
 
@@ -123,6 +128,7 @@ import {
   LEARNER_READY_PERCENT,
   Membership,
   toClusterMember,
+  validPeerURLs,
   type MemberChange,
   type MemberInfo,
 } from "./membership.js";
@@ -342,8 +348,10 @@ function clusterIdOf(peers: readonly NodeId[]): bigint {
  * write may still be applied later), LeaderChanged for a read interrupted by a leader change,
  * ProposalDropped when Raft refused a write although a leader exists (it was not applied),
  * TimeoutWaitAppliedIndex for a lease request the leader could not serve in time, RequestTooLarge
- * (reads and writes), TooManyOps and the request checks of src/api/validate.ts, and the store's
- * own errors from apply.
+ * (reads and writes), TooManyOps and the request checks of src/api/validate.ts, the store's own
+ * errors from apply, NotSupportedForLearner for anything but a serializable read on a learner,
+ * and the membership errors of membership.ts (MemberNotFound, MemberExist, PeerURLExist,
+ * MemberBadURLs, TooManyLearners, MemberNotLearner, LearnerNotReady, MemberNotEnoughStarted).
  */
 export class Member {
   readonly id: NodeId;
@@ -632,6 +640,7 @@ export class Member {
   memberAdd(req: MemberAddRequest, done: Done<MemberAddResponse>): void {
     const refused = this.refusal();
     if (refused !== undefined) return this.reply(done, err(refused));
+    if (!validPeerURLs(req.peerURLs)) return this.reply(done, err(Errors.MemberBadURLs));
     const id = this.membership.chooseId(this.o.env.random);
     // Every id below 512 is taken or was removed: no member can be added any more.
     if (id === undefined) return this.reply(done, err(Errors.MemberExist));
@@ -663,6 +672,7 @@ export class Member {
 
   /** Replaces a member's peer URLs. */
   memberUpdate(req: MemberUpdateRequest, done: Done<MemberUpdateResponse>): void {
+    if (!validPeerURLs(req.peerURLs)) return this.reply(done, err(Errors.MemberBadURLs));
     const id = memberIdOf(req.ID);
     const member = { ...(this.membership.get(id) ?? unknownMember(id)), peerURLs: req.peerURLs };
     this.proposeMemberChange(

@@ -83,6 +83,16 @@ function confChangeTypeOf(change: MemberChange): ConfChangeType {
   }
 }
 
+/**
+ * Whether peer URLs are well formed as etcd's types.NewURLs wants them: at least one, each with an
+ * http(s) scheme and host:port and no path, or a unix(s) socket address.
+ */
+export function validPeerURLs(urls: readonly string[]): boolean {
+  const one = (u: string) =>
+    /^https?:\/\/(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+):\d{1,5}$/.test(u) || /^unixs?:\/\/\S+$/.test(u);
+  return urls.length > 0 && urls.every(one);
+}
+
 export function toClusterMember(m: MemberInfo): ClusterMember {
   return {
     ID: BigInt(m.id),

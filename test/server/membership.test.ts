@@ -96,6 +96,14 @@ describe("member: cluster membership", () => {
     const dup = errorOf(c.memberAdd({ peerURLs: ["http://m2:2380"] }));
     expect(dup.name).toBe("PeerURLExist");
     expect(dup.message).toBe("etcdserver: Peer URLs already exists");
+    for (const bad of [[], ["m9:2380"], ["http://m9"], ["http://m9:2380/path"], ["ftp://m9:21"]]) {
+      const refused = errorOf(c.memberAdd({ peerURLs: bad }));
+      expect(refused.message).toBe("etcdserver: given member URLs are invalid");
+    }
+    expect(
+      value(c.memberAdd({ peerURLs: ["https://[::1]:2380"], isLearner: true })).member.isLearner,
+    ).toBe(true);
+    expect(errorOf(c.memberUpdate({ ID: 1n, peerURLs: [] })).name).toBe("MemberBadURLs");
     const missing = errorOf(c.memberRemove({ ID: 77n }));
     expect(missing.message).toBe("etcdserver: member not found");
     expect(errorOf(c.memberUpdate({ ID: 77n, peerURLs: ["http://x:1"] })).name).toBe(
