@@ -740,7 +740,14 @@ export class Member {
     this.watches.push(open);
     return {
       request: (req) => {
-        if (this.stopped || this.corruptReason !== undefined) return;
+        if (this.stopped) return;
+        if (this.corruptReason !== undefined) {
+          if (req.request_union !== "create_request") return;
+          const id = req.create_request.watch_id ?? -1;
+          this.replies.push(() => onResponses([this.corruptCancel(id)]));
+          if (!this.pumping) this.runReplies();
+          return;
+        }
         open.stream.request(req);
         this.pump();
       },
@@ -1312,7 +1319,29 @@ export class Member {
     this.leaseRequests.failAll(Errors.Corrupt);
     this.applyWait.failAll(Errors.Corrupt);
     this.reads.failAll(Errors.Corrupt);
-    for (const w of this.watches.splice(0)) w.stream.close();
+    // Watchers are canceled, not left waiting: a corrupt member never sends another event, and
+    // its clients must move to a healthy member.
+    for (const w of this.watches.splice(0)) {
+      const ids = w.stream.watchIds();
+      w.stream.close();
+      if (ids.length > 0)
+        this.replies.push(() => w.onResponses(ids.map((id) => this.corruptCancel(id))));
+    }
+    if (!this.pumping) this.runReplies();
+  }
+
+  /** The answer a corrupt member gives a watch: canceled, with etcd's corrupt error as reason. */
+  private corruptCancel(watchId: number): WatchResponse {
+    return {
+      header: this.header(this.kv.currentRevision),
+      watch_id: watchId,
+      created: false,
+      canceled: true,
+      compact_revision: 0,
+      cancel_reason: Errors.Corrupt.message,
+      fragment: false,
+      events: [],
+    };
   }
 
   private snapshotIndex(): number {

@@ -198,8 +198,18 @@ describe("CORRUPT alarm", () => {
     member.put({ key: latin1ToBytes("k/0"), value: latin1ToBytes("v") }, (x) =>
       answers.push(x.ok ? "ok" : x.error.message),
     );
+    const watchAnswers: string[] = [];
+    const stream = member.watch((rs) =>
+      rs.forEach((w) => watchAnswers.push(`${w.watch_id} ${w.canceled} ${w.cancel_reason}`)),
+    );
+    stream.request({
+      request_union: "create_request",
+      create_request: { key: latin1ToBytes("k/"), watch_id: 7 },
+    });
     h.world.runUntil({ untilMs: h.world.nowMs + 100 });
     expect(answers).toEqual(["etcdserver: corrupt cluster", "etcdserver: corrupt cluster"]);
+    // A watch is canceled at once, so its client moves to a healthy member instead of waiting.
+    expect(watchAnswers).toEqual(["7 true etcdserver: corrupt cluster"]);
     // Its store differs from the others', yet convergence holds: corrupt members are left out.
     expect(r.violations).toEqual([]);
     expect(r.linearizable.result).toBe("ok");
