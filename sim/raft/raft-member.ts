@@ -24,8 +24,8 @@ import type { SimNetwork } from "../net.js";
 import type { SimHost } from "../sim-host.js";
 import { AppliedState, decodeAppliedState, encodeAppliedState } from "./applied-state.js";
 import type { MemberLog, OpenedLog } from "./member-log.js";
-import { SnapshotReports } from "./snapshot-reports.js";
-import { runSteps, type Step } from "./steps.js";
+import { SnapshotReports } from "../../src/server/snapshot-reports.js";
+import { runSteps, type Step } from "../../src/server/steps.js";
 
 export interface RaftMemberOptions {
   readonly id: NodeId;
