@@ -35,6 +35,7 @@ export interface MemberLog {
   persist(rd: Ready, done: StorageCallback<void>): void;
   createSnapshot(
     index: number,
+    confState: ConfState | undefined,
     data: Uint8Array,
     catchUpEntries: number,
     done: StorageCallback<void>,
@@ -75,11 +76,12 @@ export class MemoryLog implements MemberLog {
 
   createSnapshot(
     index: number,
+    confState: ConfState | undefined,
     data: Uint8Array,
     catchUpEntries: number,
     done: StorageCallback<void>,
   ): void {
-    this.storage.createSnapshot(index, undefined, data);
+    this.storage.createSnapshot(index, confState, data);
     this.storage.compact(compactIndexFor(index, catchUpEntries));
     done(OK);
   }
@@ -157,12 +159,13 @@ export class DiskLog implements MemberLog {
 
   createSnapshot(
     index: number,
+    confState: ConfState | undefined,
     data: Uint8Array,
     catchUpEntries: number,
     done: StorageCallback<void>,
   ): void {
     const storage = this.opened();
-    storage.createSnapshot(index, undefined, data, (created) => {
+    storage.createSnapshot(index, confState, data, (created) => {
       if (!created.ok) return done(created);
       storage.compact(compactIndexFor(index, catchUpEntries), done);
     });

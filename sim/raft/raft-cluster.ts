@@ -2,7 +2,13 @@
 // member's log lives in memory (the default) or on its own simulated disk (`storage: "disk"`),
 // where crashes lose unsynced writes and a supervisor restarts a member that stopped itself.
 import type { FailpointName } from "../../src/lib/failpoints.js";
-import type { ConfState, Message, NodeId } from "../../src/raft/types.js";
+import type {
+  AnyConfChange,
+  ConfChangeType,
+  ConfState,
+  Message,
+  NodeId,
+} from "../../src/raft/types.js";
 import { RaftSafetyChecker } from "../check/raft-safety.js";
 import { Violations } from "../check/violation.js";
 import { SimDisk, type CrashMode, type SimDiskFaults } from "../disk.js";
@@ -11,7 +17,7 @@ import { SimHost } from "../sim-host.js";
 import { digestWords, hashString } from "../trace-hash.js";
 import type { World } from "../world.js";
 import { DiskLog, MemoryLog, type MemberLog } from "./member-log.js";
-import { RaftMember, type RaftMemberOptions } from "./raft-member.js";
+import { allIds, RaftMember, type RaftMemberOptions } from "./raft-member.js";
 
 export type StorageMode = "memory" | "disk";
 
@@ -57,6 +63,14 @@ export interface RaftClusterOptions {
   readonly storageOptions?: Partial<RaftStorageOptions>;
 }
 
+/** Whether `conf` names `id` in any role. */
+function inConf(conf: ConfState, id: NodeId): boolean {
+  return allIds(conf).includes(id);
+}
+
+/** How many times a membership change is offered before giving up. */
+const CONF_CHANGE_ATTEMPTS = 40;
+
 function messageDigest(m: Message): number {
   return digestWords(
     hashString(m.type),
@@ -75,18 +89,24 @@ export class RaftCluster {
   readonly network: SimNetwork<Message>;
   readonly violations = new Violations();
   readonly checker: RaftSafetyChecker;
-  readonly members: readonly RaftMember[];
+  private readonly all: RaftMember[];
   /** Disk mode: each member's disk, by member name. */
   readonly disks = new Map<string, SimDisk>();
   readonly storage: StorageMode;
   readonly storageOptions: RaftStorageOptions;
   /** A crash-at fault's restart delay, used by the next supervised restart of that member. */
   private readonly restartDelays = new Map<string, number>();
+  private readonly options: RaftClusterOptions;
+  // The configuration the cluster was created with: a member added later starts from it with an
+  // empty log, and replaying the log's membership changes from it rebuilds the current one (a
+  // snapshot, when the log was compacted, carries the configuration instead).
+  private readonly initialConf: ConfState;
 
   constructor(
     readonly world: World,
     options: RaftClusterOptions,
   ) {
+    this.options = options;
     this.storage = options.storage ?? "memory";
     this.storageOptions = {
       ...DEFAULT_STORAGE_OPTIONS,
@@ -101,36 +121,106 @@ export class RaftCluster {
     });
     this.checker = new RaftSafetyChecker(this.violations, () => world.nowMs);
     const ids: NodeId[] = Array.from({ length: options.members }, (_, i) => i + 1);
-    const confState: ConfState = {
+    this.initialConf = {
       voters: ids,
       learners: [],
       votersOutgoing: [],
       learnersNext: [],
       autoLeave: false,
     };
+    this.all = ids.map((id) => this.newMember(id));
+  }
+
+  get members(): readonly RaftMember[] {
+    return this.all;
+  }
+
+  private newMember(id: NodeId): RaftMember {
     const so = this.storageOptions;
-    this.members = ids.map((id) => {
-      const host = new SimHost(world, `m${id}`);
-      return new RaftMember({
-        id,
-        host,
-        network: this.network,
-        random: world.stream(`member-${id}`),
-        heartbeatMs: options.heartbeatMs,
-        electionMs: options.electionMs,
-        preVote: options.preVote,
-        checkQuorum: options.checkQuorum,
-        checker: this.checker,
-        makeLog: (failpoints, enter) => this.makeLog(id, host, confState, failpoints, enter),
-        snapshotCount: so.snapshotCount,
-        catchUpEntries: so.catchUpEntries,
-        snapshotReportTimeoutMs: so.snapshotReportTimeoutMs ?? options.electionMs,
-        crashMode: so.crashMode,
-        onApply: options.onApply,
-        onReadState: options.onReadState,
-        onSelfCrash: (m) => this.superviseRestart(m),
-      });
+    const o = this.options;
+    const host = new SimHost(this.world, `m${id}`);
+    return new RaftMember({
+      id,
+      host,
+      network: this.network,
+      random: this.world.stream(`member-${id}`),
+      heartbeatMs: o.heartbeatMs,
+      electionMs: o.electionMs,
+      preVote: o.preVote,
+      checkQuorum: o.checkQuorum,
+      checker: this.checker,
+      makeLog: (failpoints, enter) => this.makeLog(id, host, this.initialConf, failpoints, enter),
+      snapshotCount: so.snapshotCount,
+      catchUpEntries: so.catchUpEntries,
+      snapshotReportTimeoutMs: so.snapshotReportTimeoutMs ?? o.electionMs,
+      crashMode: so.crashMode,
+      onApply: o.onApply,
+      onReadState: o.onReadState,
+      onSelfCrash: (m) => this.superviseRestart(m),
+      onRemovedPeer: (peer) => this.tellRemoved(peer),
     });
+  }
+
+  /** The answer to a removed member's message reaches it a network hop later. */
+  private tellRemoved(peer: NodeId): void {
+    const member = this.all.find((m) => m.id === peer);
+    if (member === undefined) return;
+    const hopMs = Math.max(1, this.options.link.latencyMs);
+    this.world.schedule(hopMs, member.name, "removed-peer", peer, () => member.expel());
+  }
+
+  /**
+   * Starts a member with a fresh id and proposes it as a learner; it catches up through the log
+   * (or a snapshot) before it may be promoted.
+   */
+  addLearner(): RaftMember {
+    const id = Math.max(...this.all.map((m) => m.id)) + 1;
+    const member = this.newMember(id);
+    this.all.push(member);
+    // Done once it is a learner, or already promoted: offering it again would demote it.
+    this.proposeChange("ConfChangeAddLearnerNode", id, (c) => inConf(c, id));
+    return member;
+  }
+
+  /** Proposes promoting a learner to voter. */
+  promote(id: NodeId): void {
+    this.proposeChange("ConfChangeAddNode", id, (c) => c.voters.includes(id));
+  }
+
+  /** Proposes removing a member; it stops once it applies its own removal. */
+  remove(id: NodeId): void {
+    this.proposeChange("ConfChangeRemoveNode", id, (c) => !inConf(c, id));
+  }
+
+  /** The learners of the leader's applied configuration, oldest first (none without a leader). */
+  learners(): NodeId[] {
+    return [...(this.leader()?.confState?.learners ?? [])].sort((a, b) => a - b);
+  }
+
+  /**
+   * Offers a change through the current leader until the leader's applied configuration shows it
+   * (`done`). An offer is dropped with no leader or while the previous change is unapplied, and an
+   * accepted one is lost if its leader is deposed before committing it; every change here is
+   * idempotent (adding a present learner, promoting a voter, removing an absent member change
+   * nothing), so offering it again is safe. It gives up after a bounded number of offers.
+   */
+  private proposeChange(
+    type: ConfChangeType,
+    nodeId: NodeId,
+    done: (conf: ConfState) => boolean,
+    attempt = 1,
+  ): void {
+    const leader = this.leader();
+    const conf = leader?.confState;
+    if (conf !== undefined && done(conf)) return;
+    const cc: AnyConfChange = { kind: "ConfChange", type, nodeId, context: new Uint8Array() };
+    const offered = leader?.proposeConfChange(cc) ?? "dropped";
+    if (attempt >= CONF_CHANGE_ATTEMPTS) return;
+    // An accepted offer gets an election timeout to commit; a dropped one is tried next heartbeat.
+    const waitMs = offered === "ok" ? this.options.electionMs : this.options.heartbeatMs;
+    this.world.schedule(waitMs, "cluster", `conf-change:${type}`, nodeId, () =>
+      this.proposeChange(type, nodeId, done, attempt + 1),
+    );
   }
 
   private makeLog(

@@ -6,8 +6,10 @@
 import { assert } from "../../src/lib/assert.js";
 import { Failpoints, type FailpointName } from "../../src/lib/failpoints.js";
 import type { Prng } from "../../src/lib/prng.js";
-import { RawNode } from "../../src/raft/index.js";
+import { decodeConfChange, RawNode } from "../../src/raft/index.js";
 import type {
+  AnyConfChange,
+  ConfState,
   Entry,
   Message,
   NodeId,
@@ -56,6 +58,12 @@ export interface RaftMemberOptions {
   readonly onReadState: (member: RaftMember, state: ReadState) => void;
   /** The member stopped itself (failed storage, a crash failpoint); a supervisor may restart it. */
   readonly onSelfCrash: (member: RaftMember) => void;
+  /**
+   * A member this one has seen removed sent it a message. A removed member that was cut off when
+   * its removal committed never applies it (nobody replicates to it any more); as etcd's peers
+   * answer it "member removed", this tells it to stop.
+   */
+  readonly onRemovedPeer: (peer: NodeId) => void;
 }
 
 /**
@@ -63,9 +71,10 @@ export interface RaftMemberOptions {
  * - "running": serving;
  * - "down": crashed, may restart;
  * - "corrupt": its storage failed a checksum at recovery: it stays down for good, never serving
- *   from a state it cannot trust.
+ *   from a state it cannot trust;
+ * - "removed": it applied its own removal from the configuration and stopped for good.
  */
-export type MemberPhase = "opening" | "running" | "down" | "corrupt";
+export type MemberPhase = "opening" | "running" | "down" | "corrupt" | "removed";
 
 /** Why a member went down. */
 export type CrashCause = "nemesis" | "failpoint" | "storage" | "corruption";
@@ -95,6 +104,11 @@ export interface RaftMemberStats {
  */
 class MemberDied extends Error {
   override name = "MemberDied";
+}
+
+/** Every member a configuration names, in any role. */
+export function allIds(c: ConfState): NodeId[] {
+  return [...c.voters, ...c.learners, ...c.votersOutgoing, ...c.learnersNext];
 }
 
 export function memberName(id: NodeId): string {
@@ -130,6 +144,15 @@ export class RaftMember {
   private roleNow: StateType = "StateFollower";
   private leadNow: NodeId = 0;
   private state = new AppliedState();
+  // The configuration as of the applied index: snapshots record it, so a member restored from one
+  // starts with the configuration its state machine had.
+  private conf: ConfState | undefined;
+  // Whether the applied configuration ever held this member: a joining member replays the log
+  // from before it was added, and must not take that for its removal.
+  private joined = false;
+  // Members this one applied the removal of (rebuilt by the log replay of each life; a member
+  // restored from a snapshot knows only the removals after it).
+  private readonly removedPeers = new Set<NodeId>();
   // A crash bumps the epoch: a completion of the previous life that still arrives is ignored.
   private epoch = 0;
   private persisting = false;
@@ -149,6 +172,10 @@ export class RaftMember {
     );
     o.network.attach(this.name, (_from, m) => o.host.run(() => this.enter(() => this.receive(m))));
     this.enter(() => this.open());
+  }
+
+  get id(): NodeId {
+    return this.o.id;
   }
 
   get role(): StateType {
@@ -202,6 +229,20 @@ export class RaftMember {
     const node = this.serving();
     if (node === undefined) return "dropped";
     const result = node.propose(data);
+    this.enter(() => this.drain());
+    return result;
+  }
+
+  /** The configuration as of the applied index (undefined until the log is opened). */
+  get confState(): ConfState | undefined {
+    return this.conf;
+  }
+
+  /** Offers a membership change; "dropped" as for propose, and while another one is pending. */
+  proposeConfChange(cc: AnyConfChange): "ok" | "dropped" {
+    const node = this.serving();
+    if (node === undefined) return "dropped";
+    const result = node.proposeConfChange(cc);
     this.enter(() => this.drain());
     return result;
   }
@@ -266,6 +307,7 @@ export class RaftMember {
   /** Starts raft on a recovered log, with the state machine restored from its snapshot. */
   private start(opened: OpenedLog): void {
     this.storage = opened.storage;
+    this.setConf(opened.storage.initialState().confState);
     const snapshot = opened.snapshot;
     this.state = new AppliedState(
       snapshot === undefined ? undefined : decodeAppliedState(snapshot.data),
@@ -307,6 +349,7 @@ export class RaftMember {
   private receive(m: Message): void {
     const node = this.serving();
     if (node === undefined) return;
+    if (this.removedPeers.has(m.from)) return this.o.onRemovedPeer(m.from);
     node.step(m);
     this.snapshotReports.received(m);
     this.drain();
@@ -418,6 +461,7 @@ export class RaftMember {
           () => `snapshot ${snapshot.metadata.index} holds state at ${restored.index}`,
         );
         this.state.restore(restored);
+        this.setConf(snapshot.metadata.confState);
         this.o.checker.onRestore(this.name, restored);
         this.stats.restores.push({ atMs: this.host.now(), fromIndex, toIndex: restored.index });
         this.failpoints.pass("raftAfterApplySnap", next);
@@ -438,7 +482,58 @@ export class RaftMember {
     if (!this.state.shouldApply(e)) return;
     this.state.apply(e);
     this.o.checker.onApply(this.name, e, this.state.summary());
+    if (e.type !== "EntryNormal") return this.applyConfChange(e);
     if (e.data.length > 0) this.o.onApply(this, e);
+  }
+
+  /**
+   * A committed membership change takes effect here, on every member at the same log position.
+   * A change raft refuses (say, promoting a member that is not a learner) leaves the configuration
+   * as it was on every member alike, so it is simply not applied.
+   */
+  private applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.type, e.data);
+    assert(cc !== undefined, () => `${this.name}: undecodable ${e.type} at ${e.index}`);
+    const result = (this.node as RawNode).applyConfChange(cc);
+    if (!result.ok) return;
+    const before = this.conf;
+    this.setConf(result.value);
+    for (const id of before === undefined ? [] : allIds(before)) {
+      if (!allIds(result.value).includes(id)) this.removedPeers.add(id);
+    }
+    if (this.joined && !this.inConf()) this.leave();
+  }
+
+  private setConf(conf: ConfState): void {
+    this.conf = conf;
+    if (this.inConf()) this.joined = true;
+  }
+
+  /** Whether the applied configuration names this member in any role. */
+  private inConf(): boolean {
+    return this.conf !== undefined && allIds(this.conf).includes(this.o.id);
+  }
+
+  /** A removed member learns it from a peer (see onRemovedPeer): it stops as if it applied it. */
+  expel(): void {
+    if (this.host.state !== "up" || this.phaseNow !== "running") return;
+    this.enter(() => this.leave());
+  }
+
+  /**
+   * The member applied its own removal: it stops as a process would exit, for good (restart is a
+   * no-op outside "down"). Nothing more of this Ready runs: the rest is the cluster's business.
+   */
+  private leave(): never {
+    this.host.crash();
+    this.epoch++;
+    this.phaseNow = "removed";
+    this.roleNow = "StateFollower";
+    this.leadNow = 0;
+    this.persisting = false;
+    this.snapshotting = false;
+    this.snapshotReports.clear();
+    throw new MemberDied(`${this.name}: removed from the cluster`);
   }
 
   /** Every `snapshotCount` applied entries: snapshot the state machine and compact the log. */
@@ -449,7 +544,7 @@ export class RaftMember {
     this.snapshotting = true;
     const epoch = this.epoch;
     const data = encodeAppliedState(this.state.summary());
-    this.log.createSnapshot(index, data, this.o.catchUpEntries, (done) => {
+    this.log.createSnapshot(index, this.conf, data, this.o.catchUpEntries, (done) => {
       if (epoch !== this.epoch) return;
       this.snapshotting = false;
       if (!done.ok) return this.stopOn(done.error);
