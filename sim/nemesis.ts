@@ -11,6 +11,7 @@ import type {
   DiskFault,
   Fault,
   FaultAction,
+  MemberChange,
   PartitionShape,
   Scenario,
   Target,
@@ -34,6 +35,18 @@ export interface NemesisCluster {
   readonly durable: DurableControls | undefined;
   /** KV clusters: compacts at the current revision minus a little; undefined for Raft alone. */
   readonly compact: (() => string) | undefined;
+  /** Raft-only clusters: membership changes; undefined for KV clusters (the schema refuses them). */
+  readonly membership: MembershipControls | undefined;
+}
+
+/** Membership changes, each proposed through the current leader (retried while dropped). */
+export interface MembershipControls {
+  /** Starts a member with a fresh id and proposes it as a learner; its name. */
+  addLearner(): string;
+  /** The most recently added learner of the leader's configuration, if any. */
+  newestLearner(): string | undefined;
+  promote(name: string): void;
+  remove(name: string): void;
 }
 
 /** How a crash of a member on a disk treats what it wrote but did not fsync. */
@@ -144,7 +157,8 @@ export class Nemesis {
     this.undo.add(finish);
     const forMs = fault.action.kind === "crash" ? fault.action.restartAfterMs : fault.forMs;
     // An admin operation is over once issued: its window is a point.
-    if (fault.action.kind === "compact" || fault.action.kind === "defragment") return finish();
+    const kind = fault.action.kind;
+    if (kind === "compact" || kind === "defragment" || kind === "member") return finish();
     if (forMs !== undefined)
       this.world.schedule(forMs, "nemesis", `end:${fault.action.kind}`, 0, finish);
   }
@@ -211,6 +225,8 @@ export class Nemesis {
       case "disk":
       case "defragment":
         return this.durableFault(action, this.durableControls(action.kind));
+      case "member":
+        return { description: this.memberChange(action.change), revert: () => undefined };
       case "compact": {
         const compact = c.compact;
         if (compact === undefined) throw new Error("compact: the cluster has no KV store");
@@ -218,6 +234,31 @@ export class Nemesis {
       }
       default:
         return unreachable(action, "fault");
+    }
+  }
+
+  /** Proposes a membership change; its description (the members it names, as resolved now). */
+  private memberChange(change: MemberChange): string {
+    const m = this.cluster.membership;
+    if (m === undefined) throw new Error("member: the cluster has no membership controls");
+    switch (change.op) {
+      case "add-learner":
+        return `member add-learner ${m.addLearner()}`;
+      case "promote": {
+        const names =
+          change.target === "newest-learner"
+            ? [m.newestLearner()].filter((n) => n !== undefined)
+            : this.resolve(change.target);
+        for (const n of names) m.promote(n);
+        return `member promote ${names.join(",") || "(no learner)"}`;
+      }
+      case "remove": {
+        const names = this.resolve(change.target);
+        for (const n of names) m.remove(n);
+        return `member remove ${names.join(",")}`;
+      }
+      default:
+        return unreachable(change, "member change");
     }
   }
 

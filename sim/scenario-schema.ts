@@ -66,6 +66,28 @@ const diskFaultSchema = z.strictObject({
   corrupt: z.literal(true).optional(),
 });
 
+/**
+ * A membership change (Raft-only clusters), proposed through the leader: a learner with a fresh
+ * id joins, a learner is promoted to voter, or a member is removed.
+ */
+const memberSchema = z
+  .strictObject({
+    "add-learner": z.literal(true).optional(),
+    promote: z.union([z.literal("newest-learner"), targetSchema]).optional(),
+    remove: targetSchema.optional(),
+  })
+  .superRefine((m, ctx) => {
+    const ops = MEMBER_OPS.filter((op) => m[op] !== undefined);
+    if (ops.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: `member has exactly one of ${MEMBER_OPS.join(", ")} (found ${ops.length === 0 ? "none" : ops.join(", ")})`,
+      });
+    }
+  });
+
+const MEMBER_OPS = ["add-learner", "promote", "remove"] as const;
+
 const faultSchema = z
   .strictObject({
     at: duration,
@@ -84,6 +106,7 @@ const faultSchema = z
     "restart-after": duration.optional(),
     pause: z.strictObject({ target: targetSchema }).optional(),
     "clock-drift": z.strictObject({ target: targetSchema, rate: z.number().positive() }).optional(),
+    member: memberSchema.optional(),
   })
   .superRefine((fault, ctx) => {
     const kinds = FAULT_KINDS.filter((k) => fault[k] !== undefined);
@@ -119,6 +142,13 @@ const faultSchema = z
         message: "disk needs one of slow-fsync-ms, eio-rate, enospc-bytes, corrupt",
       });
     }
+    if (fault.member !== undefined && fault.for !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["for"],
+        message: "a member change is an operation: it has no for",
+      });
+    }
     if (fault.jitter !== undefined && fault.every === undefined) {
       ctx.addIssue({ code: "custom", path: ["jitter"], message: "jitter goes with every" });
     }
@@ -142,6 +172,11 @@ function targetsOf(f: FaultOutput): { path: (string | number)[]; target: Target 
   for (const kind of kinds) {
     const spec = f[kind];
     if (spec !== undefined) out.push({ path: [kind, "target"], target: spec.target });
+  }
+  const m = f.member;
+  if (m?.remove !== undefined) out.push({ path: ["member", "remove"], target: m.remove });
+  if (m?.promote !== undefined && m.promote !== "newest-learner") {
+    out.push({ path: ["member", "promote"], target: m.promote });
   }
   const p = f.partition;
   if (p === undefined || p === "random") return out;
@@ -212,6 +247,9 @@ function profileIssues(
     needsDisk(["defragment"], "defragment");
     if (!kvProfile) out.push({ path: ["defragment"], message: "defragment needs a KV profile" });
   }
+  if (f.member !== undefined && kvProfile) {
+    out.push({ path: ["member"], message: "member needs the raft-proposals profile" });
+  }
   if (f.compact !== undefined && !kvProfile) {
     out.push({ path: ["compact"], message: "compact needs a KV profile" });
   }
@@ -230,6 +268,7 @@ export const FAULT_KINDS = [
   "disk",
   "compact",
   "defragment",
+  "member",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -285,6 +324,9 @@ export const scenarioSchema = z
     checks: z.array(checkSchema).min(1),
   })
   .superRefine((s, ctx) => {
+    // Members added by add-learner take the ids after the initial ones, so a file may name them.
+    const addable = s.faults.some((f) => f.member?.["add-learner"] !== undefined);
+    const maxId = addable ? Number.POSITIVE_INFINITY : s.cluster.members;
     s.faults.forEach((fault, i) => {
       for (const { path, target } of targetsOf(fault)) {
         const n =
@@ -293,7 +335,7 @@ export const scenarioSchema = z
             : /^m\d+$/.test(target)
               ? Number(target.slice(1))
               : undefined;
-        if (n !== undefined && (n < 1 || n > s.cluster.members)) {
+        if (n !== undefined && (n < 1 || n > maxId)) {
           ctx.addIssue({
             code: "custom",
             path: ["faults", i, ...path],

@@ -50,7 +50,14 @@ export type FaultAction =
   | { readonly kind: "compact" }
   | { readonly kind: "defragment"; readonly target: Target }
   | { readonly kind: "pause"; readonly target: Target }
-  | { readonly kind: "clock-drift"; readonly target: Target; readonly rate: number };
+  | { readonly kind: "clock-drift"; readonly target: Target; readonly rate: number }
+  | { readonly kind: "member"; readonly change: MemberChange };
+
+/** A `member:` fault: a membership change proposed through the leader (Raft-only clusters). */
+export type MemberChange =
+  | { readonly op: "add-learner" }
+  | { readonly op: "promote"; readonly target: Target | "newest-learner" }
+  | { readonly op: "remove"; readonly target: Target };
 
 /** A `disk:` fault's knobs (see the schema); each is undone when the fault ends. */
 export interface DiskFault {
@@ -247,7 +254,14 @@ function toAction(f: FaultSpec): FaultAction {
   if (f["clock-drift"] !== undefined) {
     return { kind: "clock-drift", target: f["clock-drift"].target, rate: f["clock-drift"].rate };
   }
+  if (f.member !== undefined) return { kind: "member", change: toMemberChange(f.member) };
   throw new Error("unreachable: the schema requires one fault kind");
+}
+
+function toMemberChange(m: NonNullable<FaultSpec["member"]>): MemberChange {
+  if (m.promote !== undefined) return { op: "promote", target: m.promote };
+  if (m.remove !== undefined) return { op: "remove", target: m.remove };
+  return { op: "add-learner" };
 }
 
 function crashAction(

@@ -149,6 +149,12 @@ function actionOf(kind: FaultKind, ctx: DrawContext): fc.Arbitrary<Partial<Fault
       return fc.constant({ compact: {} });
     case "defragment":
       return target.map((t) => ({ defragment: { target: t } }));
+    case "member":
+      return fc.constantFrom(
+        { member: { "add-learner": true as const } },
+        { member: { promote: "newest-learner" as const } },
+        { member: { remove: "random-follower" as const } },
+      );
   }
 }
 
@@ -178,9 +184,10 @@ function faultOf(kind: FaultKind, durationMs: number, ctx: DrawContext): fc.Arbi
     .record({ forMs: ms100(500, maxForMs), action: actionOf(kind, ctx) })
     .chain(({ forMs, action }) =>
       ms100(1000, Math.max(1000, durationMs - forMs - 500)).map((atMs) => {
-        // A crash is undone by its restart (or the final heal), not by `for`.
+        // A crash is undone by its restart (or the final heal), not by `for`; a membership
+        // change is an operation with no end.
         const timing =
-          kind === "crash" || kind === "crash-at"
+          kind === "crash" || kind === "crash-at" || kind === "member"
             ? { at: durationText(atMs) }
             : { at: durationText(atMs), for: durationText(forMs) };
         return { ...timing, ...action } as FaultInput;

@@ -71,6 +71,7 @@ export function kvNemesisView(cluster: KvCluster, admin?: KvAdmin): NemesisClust
     network: cluster.network as NemesisCluster["network"],
     durable: cluster.durable ? kvDurableControls(cluster) : undefined,
     compact: admin === undefined ? undefined : () => compactNow(cluster, admin),
+    membership: undefined,
   };
 }
 

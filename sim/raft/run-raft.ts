@@ -12,7 +12,7 @@ import { operationRecords, RaftProposalWorkload } from "../workload/raft-proposa
 import { World } from "../world.js";
 import { CrashLoop, type CrashLoopOptions } from "./crash-loop.js";
 import { RaftCluster, type RaftStorageOptions, type StorageMode } from "./raft-cluster.js";
-import type { RaftMember } from "./raft-member.js";
+import { memberName, type RaftMember } from "./raft-member.js";
 import { RaftTimeline } from "./timeline.js";
 
 /** What a Raft run adds to its scenario (or overrides of the file's `storage`). */
@@ -36,7 +36,10 @@ export interface RaftRun {
 function nemesisView(cluster: RaftCluster): NemesisCluster {
   const get = (name: string): RaftMember => cluster.requireMember(name);
   return {
-    names: cluster.names,
+    // Read at each fault: members added at run time are targets too.
+    get names() {
+      return cluster.names;
+    },
     leaderName: () => cluster.leader()?.name,
     isDown: (n) => get(n).host.state === "down",
     crash: (n, how) => {
@@ -51,6 +54,15 @@ function nemesisView(cluster: RaftCluster): NemesisCluster {
     network: cluster.network as NemesisCluster["network"],
     durable: cluster.storage === "disk" ? durableControls(cluster) : undefined,
     compact: undefined,
+    membership: {
+      addLearner: () => cluster.addLearner().name,
+      newestLearner: () => {
+        const id = cluster.learners().at(-1);
+        return id === undefined ? undefined : memberName(id);
+      },
+      promote: (n) => cluster.promote(get(n).id),
+      remove: (n) => cluster.remove(get(n).id),
+    },
   };
 }
 

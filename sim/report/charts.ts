@@ -47,6 +47,7 @@ export const FAULT_COLORS: Readonly<Record<FaultWindow["kind"], string>> = {
   disk: "rgba(140, 86, 75, 0.15)",
   compact: "rgba(44, 160, 44, 0.12)",
   defragment: "rgba(44, 160, 44, 0.12)",
+  member: "rgba(31, 119, 180, 0.14)",
 };
 
 export const ROLE_COLORS: Readonly<Record<MemberSample["role"], string>> = {

@@ -91,3 +91,69 @@ describe("membership changes under partitions and loss", () => {
     expect(committedAfter(run, 30_000)).toBeGreaterThan(100);
   });
 });
+
+/** A scenario file with membership faults on top of partitions and loss. */
+function memberScenario(members: number, changes: string): string {
+  return `
+name: member-faults
+cluster: { members: ${members}, heartbeat-ms: 100, election-ms: 1000 }
+duration: 40s
+network: { latency-ms: 2, jitter-ms: 10, loss: 0.05 }
+workload: { profile: raft-proposals, rate-per-s: 40 }
+faults:
+  - { at: 2s, every: 7s, jitter: 3s, partition: random, for: 3s }
+${changes}
+checks: [raft-safety, { liveness: { within: 10s } }]
+`;
+}
+
+function parsed(text: string): Scenario {
+  const r = parseScenario(text, "m.yaml");
+  if (!r.ok) throw new Error(formatScenarioError(r.error));
+  return r.value;
+}
+
+function errorOf(text: string): string {
+  const r = parseScenario(text, "m.yaml");
+  return r.ok ? "parsed" : formatScenarioError(r.error);
+}
+
+describe("member faults in scenario files", () => {
+  it.each([1, 2])("grow and shrink through the nemesis (seed %i)", (seed) => {
+    const text = memberScenario(
+      3,
+      `  - { at: 4s, member: { add-learner: true } }
+  - { at: 9s, member: { promote: newest-learner } }
+  - { at: 14s, member: { add-learner: true } }
+  - { at: 19s, member: { promote: m5 } }
+  - { at: 24s, member: { remove: leader } }`,
+    );
+    const run = runRaftCluster(parsed(text), seed, text);
+    const s = run.artifacts.summary;
+    expect(s.details.violations).toEqual([]);
+    const changes = s.details.faults.filter((f) => f.kind === "member").map((f) => f.description);
+    expect(changes.slice(0, 4)).toEqual([
+      "member add-learner m4",
+      "member promote m4",
+      "member add-learner m5",
+      "member promote m5",
+    ]);
+    expect(finalVoters(run)).toHaveLength(4);
+    expect(committedAfter(run, 30_000)).toBeGreaterThan(100);
+  });
+
+  it("names file, line and field of a bad member fault", () => {
+    expect(errorOf(memberScenario(3, "  - { at: 4s, member: { promote: m9 } }"))).toBe(
+      "m.yaml:9: faults[1].member.promote: no member m9: the cluster has members 1..3",
+    );
+    expect(errorOf(memberScenario(3, "  - { at: 4s, member: { remove: m2, promote: m3 } }"))).toBe(
+      "m.yaml:9: faults[1].member: member has exactly one of add-learner, promote, remove (found promote, remove)",
+    );
+    expect(
+      errorOf(memberScenario(3, "  - { at: 4s, member: { add-learner: true }, for: 2s }")),
+    ).toBe("m.yaml:9: faults[1].for: a member change is an operation: it has no for");
+    expect(errorOf(memberScenario(3, "  - { at: 4s, member: { add-learner: false } }"))).toMatch(
+      /^m\.yaml:9: faults\[1\]\.member\.add-learner: /,
+    );
+  });
+});
