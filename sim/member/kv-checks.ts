@@ -161,6 +161,7 @@ function internalInput(req: InternalRequest): EtcdInput | undefined {
     case "lease-revoke":
       return modelInput({ kind: "lease-revoke", request: req.leaseRevoke });
     case "lease-checkpoint":
+    case "alarm":
       return undefined;
     default:
       return unreachable(req, "internal request");

@@ -142,6 +142,8 @@ export class KvStore {
   private compactedAt = -1;
   private readonly listeners: CommitListener[] = [];
   private writing = false;
+  /** recordBytes() summed over the log: what the store holds, as a size on disk would be. */
+  private inUseBytes = 0;
 
   constructor(options: KvStoreOptions = {}) {
     this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
@@ -194,6 +196,14 @@ export class KvStore {
   // ---- low level --------------------------------------------------------------------------------
 
   /** The revision of the last committed write (1 for a fresh store). */
+  /**
+   * Bytes the retained records take (keys, values and a fixed overhead per record): etcd's
+   * "db size in use". Writes grow it, compaction shrinks it.
+   */
+  get sizeInUseBytes(): number {
+    return this.inUseBytes;
+  }
+
   get currentRevision(): number {
     return this.revision;
   }
@@ -279,6 +289,8 @@ export class KvStore {
     const kept = this.log
       .slice(0, end)
       .filter((r) => r.main === revision || r === r.index.firstRecord());
+    for (let i = 0; i < end; i++) this.inUseBytes -= recordBytes(this.log[i] as ChangeRecord);
+    for (const r of kept) this.inUseBytes += recordBytes(r);
     this.log = end === 0 ? this.log : kept.concat(this.log.slice(end));
     this.compactedAt = revision;
     return ok(undefined);
@@ -423,7 +435,7 @@ export class KvStore {
     };
     const record: ChangeRecord = { main, sub, tombstone: false, kv, index: ki };
     ki.appendPut(record);
-    this.log.push(record);
+    this.appendRecord(record);
     return record;
   }
 
@@ -437,7 +449,7 @@ export class KvStore {
       index: ki,
     };
     ki.appendTombstone(record);
-    this.log.push(record);
+    this.appendRecord(record);
     return record;
   }
 
@@ -463,6 +475,11 @@ export class KvStore {
       this.tree.set(keyString, ki);
     }
     return ki;
+  }
+
+  private appendRecord(record: ChangeRecord): void {
+    this.log.push(record);
+    this.inUseBytes += recordBytes(record);
   }
 
   private commit(txn: StoreWriteTxn): void {
@@ -491,7 +508,7 @@ export class KvStore {
   private replayRecord(main: number, sub: number, tombstone: boolean, kv: KeyValue): void {
     if (!tombstone) {
       const record = this.putRecordExact(kv, main, sub);
-      this.log.push(record);
+      this.appendRecord(record);
       return;
     }
     const keyString = bytesToLatin1(kv.key);
@@ -503,7 +520,7 @@ export class KvStore {
     const record: ChangeRecord = { main, sub, tombstone: true, kv, index };
     if (index === ki) index.appendTombstone(record);
     else index.removed = true;
-    this.log.push(record);
+    this.appendRecord(record);
   }
 
   /** A put record restored as stored (its create_revision may predate every retained record). */
@@ -513,6 +530,13 @@ export class KvStore {
     ki.appendPut(record);
     return record;
   }
+}
+
+/** Per record: its revision key and the fixed fields of its KeyValue, roughly as etcd stores them. */
+export const RECORD_OVERHEAD_BYTES = 48;
+
+function recordBytes(r: ChangeRecord): number {
+  return r.kv.key.length + r.kv.value.length + RECORD_OVERHEAD_BYTES;
 }
 
 const KEY_BUCKET = Uint8Array.of(0x6b, 0x65, 0x79); // "key", as etcd seeds its hash

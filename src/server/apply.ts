@@ -14,10 +14,12 @@ import {
   type LeaseGrantResponse,
   type LeaseRevokeResponse,
   type PutResponse,
+  type TxnRequest,
   type TxnResponse,
 } from "../api/rpc.js";
 import type { Lessor } from "../lease/index.js";
 import type { KvStore } from "../mvcc/kv-store.js";
+import type { AlarmStore } from "./alarms.js";
 import type { InternalRequest } from "./internal-request.js";
 
 /** What applying a request answers; the header's cluster, member and term are filled later. */
@@ -28,11 +30,13 @@ export type AppliedResponse =
   | { readonly kind: "compaction"; readonly response: CompactionResponse }
   | { readonly kind: "lease-grant"; readonly response: LeaseGrantResponse }
   | { readonly kind: "lease-revoke"; readonly response: LeaseRevokeResponse }
-  | { readonly kind: "lease-checkpoint" };
+  | { readonly kind: "lease-checkpoint" }
+  | { readonly kind: "alarm"; readonly changed: boolean };
 
 export interface StateMachine {
   readonly kv: KvStore;
   readonly lessor: Lessor;
+  readonly alarms: AlarmStore;
 }
 
 type Applied = Result<AppliedResponse, EtcdError>;
@@ -46,6 +50,8 @@ function wrap<K extends AppliedResponse["kind"], R>(
 
 /** Applies one request; an etcd error (lease not found, compacted, ...) leaves the state as it was. */
 export function applyRequest(sm: StateMachine, req: InternalRequest): Applied {
+  // etcd's capped applier: with NOSPACE raised, nothing that can grow the store applies.
+  if (sm.alarms.has("NOSPACE") && mayGrow(req)) return err(Errors.NoSpace);
   switch (req.kind) {
     case "put":
       return wrap(req.kind, sm.kv.put(req.put));
@@ -62,9 +68,35 @@ export function applyRequest(sm: StateMachine, req: InternalRequest): Applied {
     case "lease-checkpoint":
       sm.lessor.applyCheckpoint(req.leaseCheckpoint);
       return ok({ kind: req.kind });
+    case "alarm": {
+      const a = req.alarm;
+      const changed = a.action === "ACTIVATE" ? sm.alarms.activate(a) : sm.alarms.deactivate(a);
+      return ok({ kind: req.kind, changed });
+    }
     default:
       return unreachable(req, "internal request");
   }
+}
+
+/** Puts, txns that may put, and lease grants (etcd's applierV3Capped refuses exactly these). */
+function mayGrow(req: InternalRequest): boolean {
+  switch (req.kind) {
+    case "put":
+    case "lease-grant":
+      return true;
+    case "txn":
+      return txnMayPut(req.txn);
+    default:
+      return false;
+  }
+}
+
+function txnMayPut(txn: TxnRequest): boolean {
+  const ops = [...(txn.success ?? []), ...(txn.failure ?? [])];
+  return ops.some(
+    (op) =>
+      op.request === "request_put" || (op.request === "request_txn" && txnMayPut(op.request_txn)),
+  );
 }
 
 function applyLeaseGrant(sm: StateMachine, id: bigint, ttlSeconds: number): Applied {

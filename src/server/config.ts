@@ -34,6 +34,8 @@ export interface MemberConfig {
   readonly leaseForwardMaxAttempts: number;
   /** Watch responses a stream may hold before its watchers catch up from the log (etcd: 128). */
   readonly watchMaxQueuedResponses: number;
+  /** etcd's --quota-backend-bytes; 0 or less means etcd's default, 2 GiB (see quota.ts). */
+  readonly quotaBackendBytes: number;
 }
 
 export const DEFAULT_MEMBER_CONFIG: MemberConfig = {
@@ -53,6 +55,7 @@ export const DEFAULT_MEMBER_CONFIG: MemberConfig = {
   leaseForwardRetryMs: 50,
   leaseForwardMaxAttempts: 10,
   watchMaxQueuedResponses: 128,
+  quotaBackendBytes: 0,
 };
 
 /** The defaults with `overrides` on top; asserts nothing, see Member for the checks. */

@@ -13,6 +13,7 @@ import { assert, unreachable } from "../lib/assert.js";
 import { err, ok, type Result } from "../lib/result.js";
 import type { LeaseId } from "../api/kv.js";
 import type { LeaseCheckpointRequest } from "../api/lease-internal.js";
+import { ALARM_NAMES, type AlarmName } from "./alarms.js";
 import {
   COMPARE_RESULT_VALUES,
   COMPARE_TARGET_VALUES,
@@ -45,7 +46,15 @@ export type InternalRequest =
       readonly kind: "lease-checkpoint";
       readonly id: number;
       readonly leaseCheckpoint: LeaseCheckpointRequest;
-    };
+    }
+  | { readonly kind: "alarm"; readonly id: number; readonly alarm: AlarmChange };
+
+/** Raise or clear one member's alarm (etcd's AlarmRequest ACTIVATE / DEACTIVATE). */
+export interface AlarmChange {
+  readonly action: "ACTIVATE" | "DEACTIVATE";
+  readonly memberID: number;
+  readonly alarm: AlarmName;
+}
 
 export type InternalRequestKind = InternalRequest["kind"];
 
@@ -58,6 +67,7 @@ const KINDS: readonly InternalRequestKind[] = [
   "lease-grant",
   "lease-revoke",
   "lease-checkpoint",
+  "alarm",
 ];
 const SORT_ORDERS = Object.keys(SORT_ORDER_VALUES) as SortOrder[];
 const SORT_TARGETS = Object.keys(SORT_TARGET_VALUES) as SortTarget[];
@@ -432,6 +442,10 @@ function writeBody(w: Writer, req: InternalRequest): void {
         w2.id64(cp.ID);
         w2.num(cp.remaining_TTL);
       });
+    case "alarm":
+      w.u8(req.alarm.action === "ACTIVATE" ? 1 : 0);
+      w.num(req.alarm.memberID);
+      return w.u8(ALARM_NAMES.indexOf(req.alarm.alarm));
     default:
       return unreachable(req, "internal request");
   }
@@ -462,6 +476,13 @@ function readBody(r: Reader, kind: InternalRequestKind, id: number): InternalReq
     case "lease-checkpoint": {
       const checkpoints = readList(r, () => ({ ID: r.id64(), remaining_TTL: r.num() }));
       return { kind, id, leaseCheckpoint: { checkpoints } };
+    }
+    case "alarm": {
+      const action = r.u8() === 1 ? "ACTIVATE" : "DEACTIVATE";
+      const memberID = r.num();
+      const alarm = ALARM_NAMES[r.u8()];
+      if (alarm === undefined) throw new Malformed("unknown alarm");
+      return { kind, id, alarm: { action, memberID, alarm } };
     }
     default:
       return unreachable(kind, "internal request kind");

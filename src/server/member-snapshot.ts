@@ -5,15 +5,19 @@
 //
 // Layout (big-endian): "DMS2", consistentIndex u64, kvLength u32, kv (src/mvcc snapshot),
 // lessorLength u32, lessor (src/lease snapshot), membershipLength u32, membership (see
-// membership.ts), idCount u32, ids f64 each (oldest first).
+// membership.ts), idCount u32, ids f64 each (oldest first), alarmsLength u32, alarms (see
+// alarms.ts). "DMS2" snapshots, written before alarms were replicated, end after the ids and
+// decode with no alarm raised.
 import { err, ok, type Result } from "../lib/result.js";
 import { decodeLessorState, encodeLessorState } from "../lease/index.js";
 import type { LessorState } from "../lease/lessor.js";
 import type { KvStore, KvStoreOptions } from "../mvcc/kv-store.js";
 import { decodeSnapshot, encodeSnapshot } from "../mvcc/snapshot.js";
+import { AlarmStore } from "./alarms.js";
 import { Membership } from "./membership.js";
 
-const MAGIC = [0x44, 0x4d, 0x53, 0x32]; // "DMS2"
+const MAGIC = [0x44, 0x4d, 0x53, 0x33]; // "DMS3"
+const MAGIC_V2 = [0x44, 0x4d, 0x53, 0x32]; // "DMS2": no alarms
 
 export interface MemberSnapshotParts {
   readonly consistentIndex: number;
@@ -22,18 +26,22 @@ export interface MemberSnapshotParts {
   readonly membership: Membership;
   /** Applied request ids, oldest first. */
   readonly appliedIds: readonly number[];
+  readonly alarms: AlarmStore;
 }
 
 export function encodeMemberSnapshot(parts: MemberSnapshotParts): Uint8Array {
   const kv = encodeSnapshot(parts.kv);
   const lessor = encodeLessorState(parts.lessor);
   const membership = parts.membership.encode();
+  const alarms = parts.alarms.encode();
   const size =
     MAGIC.length +
     8 +
     [kv, lessor, membership].reduce((sum, part) => sum + 4 + part.length, 0) +
     4 +
-    8 * parts.appliedIds.length;
+    8 * parts.appliedIds.length +
+    4 +
+    alarms.length;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
@@ -51,6 +59,8 @@ export function encodeMemberSnapshot(parts: MemberSnapshotParts): Uint8Array {
     view.setFloat64(o, id);
     o += 8;
   }
+  view.setUint32(o, alarms.length);
+  bytes.set(alarms, o + 4);
   return bytes;
 }
 
@@ -63,7 +73,8 @@ export function decodeMemberSnapshot(
   kvOptions: KvStoreOptions,
 ): Result<MemberSnapshotParts, string> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < MAGIC.length + 12 || MAGIC.some((b, i) => bytes[i] !== b)) {
+  const v2 = MAGIC_V2.every((b, i) => bytes[i] === b);
+  if (bytes.length < MAGIC.length + 12 || (!v2 && MAGIC.some((b, i) => bytes[i] !== b))) {
     return err("member snapshot: not a detcd member snapshot");
   }
   let o = MAGIC.length;
@@ -80,9 +91,14 @@ export function decodeMemberSnapshot(
   if (o + 4 > bytes.length) return err("member snapshot: truncated ids");
   const count = view.getUint32(o);
   o += 4;
-  if (o + 8 * count !== bytes.length) return err(`member snapshot: ${count} ids do not fit`);
+  const idsEnd = o + 8 * count;
+  if (idsEnd > bytes.length || (v2 && idsEnd !== bytes.length)) {
+    return err(`member snapshot: ${count} ids do not fit`);
+  }
   const appliedIds: number[] = [];
   for (let i = 0; i < count; i++) appliedIds.push(view.getFloat64(o + 8 * i));
+  const alarms = v2 ? ok(new AlarmStore()) : decodeAlarms(bytes, view, idsEnd);
+  if (!alarms.ok) return alarms;
   const kv = decodeSnapshot(parts[0] as Uint8Array, kvOptions);
   if (!kv.ok) return kv;
   const lessor = decodeLessorState(parts[1] as Uint8Array);
@@ -95,5 +111,13 @@ export function decodeMemberSnapshot(
     lessor: lessor.value,
     membership: membership.value,
     appliedIds,
+    alarms: alarms.value,
   });
+}
+
+function decodeAlarms(bytes: Uint8Array, view: DataView, at: number): Result<AlarmStore, string> {
+  if (at + 4 > bytes.length) return err("member snapshot: truncated alarms");
+  const length = view.getUint32(at);
+  if (at + 4 + length !== bytes.length) return err("member snapshot: alarms do not fit");
+  return AlarmStore.decode(bytes.subarray(at + 4, at + 4 + length));
 }

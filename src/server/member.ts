@@ -108,7 +108,9 @@ import type {
   Storage,
 } from "../raft/types.js";
 import { WatchableStore, type WatchStream } from "../watch/watchable-store.js";
+import { AlarmStore, type AlarmName, type RaisedAlarm } from "./alarms.js";
 import { applyRequest, type AppliedResponse } from "./apply.js";
+import { effectiveQuotaBytes, requestCostBytes } from "./quota.js";
 import { ApplyWait } from "./apply-wait.js";
 import { memberConfig, type MemberConfig } from "./config.js";
 import {
@@ -394,7 +396,12 @@ export class Member {
    */
   private leaderStartIndex = 0;
   private appliedIds = new RecentIds(APPLIED_IDS_REMEMBERED);
+  /** Alarms this member raised on itself without Raft (CORRUPT found by its storage). */
   private readonly alarmList: AlarmType[] = [];
+  /** The replicated alarm list; a snapshot replaces it. */
+  private alarmStore = new AlarmStore();
+  /** The most the store held since the last defragmentation: etcd's db size (a file's size). */
+  private sizeHighWaterBytes = 0;
   private corruptReason: string | undefined;
   // The durable Ready loop: one Ready in flight, one snapshot at a time.
   private persisting = false;
@@ -491,9 +498,19 @@ export class Member {
     return this.watchableStore;
   }
 
-  /** The alarms this member raised on itself. */
-  get alarms(): readonly AlarmType[] {
-    return this.alarmList;
+  /** The replicated alarm list (NOSPACE, and CORRUPT raised through Raft). */
+  get alarms(): AlarmStore {
+    return this.alarmStore;
+  }
+
+  /** etcd's dbSize: what the store held at most since its last defragmentation. */
+  get dbSizeBytes(): number {
+    return Math.max(this.sizeHighWaterBytes, this.kv.sizeInUseBytes);
+  }
+
+  /** etcd's dbSizeInUse: what the store holds now. */
+  get dbSizeInUseBytes(): number {
+    return this.kv.sizeInUseBytes;
   }
 
   // ---- peers ------------------------------------------------------------------------------------
@@ -741,10 +758,17 @@ export class Member {
     return {
       request: (req) => {
         if (this.stopped) return;
-        if (this.corruptReason !== undefined) {
+        // A corrupt member serves nothing; etcd serves no watch streams on a learner.
+        const refused =
+          this.corruptReason !== undefined
+            ? Errors.Corrupt
+            : this.isLearner
+              ? Errors.NotSupportedForLearner
+              : undefined;
+        if (refused !== undefined) {
           if (req.request_union !== "create_request") return;
           const id = req.create_request.watch_id ?? -1;
-          this.replies.push(() => onResponses([this.corruptCancel(id)]));
+          this.replies.push(() => onResponses([this.canceledWatch(id, refused)]));
           if (!this.pumping) this.runReplies();
           return;
         }
@@ -774,7 +798,13 @@ export class Member {
       appliedIndex: this.applied,
       revision: this.kv.currentRevision,
       stopped: this.stopped,
-      alarms: [...this.alarmList],
+      alarms: [
+        ...this.alarmList,
+        ...this.alarmStore
+          .list()
+          .filter((a) => a.memberID === this.id && !this.alarmList.includes(a.alarm))
+          .map((a) => a.alarm),
+      ],
     };
   }
 
@@ -822,7 +852,10 @@ export class Member {
         ? undefined
         : Errors.Corrupt;
     if (refused !== undefined) return this.reply(done, err(refused));
-    if (durable === undefined) return this.reply(done, ok({}));
+    if (durable === undefined) {
+      this.sizeHighWaterBytes = this.kv.sizeInUseBytes;
+      return this.reply(done, ok({}));
+    }
     durable.storage.defragment((result) => {
       if (this.stopped) return;
       if (!result.ok) {
@@ -830,8 +863,42 @@ export class Member {
         return done(err(this.corruptReason === undefined ? Errors.Stopped : Errors.Corrupt));
       }
       this.durabilityStats.defragments++;
+      this.sizeHighWaterBytes = this.kv.sizeInUseBytes;
       done(ok({}));
     });
+  }
+
+  /**
+   * etcd's Maintenance.Alarm. GET lists the raised alarms (of one type, or all for NONE) from
+   * this member's state, this member's own CORRUPT included; ACTIVATE and DEACTIVATE go through
+   * Raft and answer with the alarm if it changed (an empty list if it already was so).
+   */
+  alarm(req: AlarmChangeRequest, done: Done<AlarmChangeResponse>): void {
+    if (req.action === "GET") {
+      return this.local(done, () => {
+        const alarms = this.alarmsRaised().filter(
+          (a) => req.alarm === "NONE" || a.alarm === req.alarm,
+        );
+        this.reply(
+          done,
+          ok({ header: this.header(this.kv.currentRevision), alarms: alarms.map(toAlarmMember) }),
+        );
+      });
+    }
+    if (req.alarm === "NONE")
+      return this.reply(done, ok({ header: this.header(this.kv.currentRevision), alarms: [] }));
+    const change = { action: req.action, memberID: Number(req.memberID), alarm: req.alarm };
+    this.propose(
+      (id) => ({ kind: "alarm", id, alarm: change }),
+      (a) =>
+        a.kind === "alarm"
+          ? {
+              header: this.header(this.kv.currentRevision),
+              alarms: a.changed ? [toAlarmMember(change)] : [],
+            }
+          : undefined,
+      done,
+    );
   }
 
   /** Stops the member: every waiting request fails with Stopped, timers stop, watches close. */
@@ -859,7 +926,10 @@ export class Member {
     const refused = this.refusal();
     if (refused !== undefined) return this.reply(done, err(refused));
     const id = this.requestIds.next();
-    const data = encodeInternalRequest(build(id));
+    const request = build(id);
+    const cost = requestCostBytes(request);
+    if (cost > 0 && this.overQuota(cost)) return this.reply(done, err(Errors.NoSpace));
+    const data = encodeInternalRequest(request);
     if (data.length > this.config.maxRequestBytes) {
       return this.reply(done, err(Errors.RequestTooLarge));
     }
@@ -933,6 +1003,30 @@ export class Member {
     const member = { ...me, name: attributes.name, clientURLs: [...attributes.clientURLs] };
     const change: MemberChange = { requestId: this.requestIds.next(), action: "publish", member };
     this.node.proposeConfChange(confChangeOf(change));
+  }
+
+  /**
+   * Whether a write of `costBytes` must be refused for space: NOSPACE is raised, or the write
+   * would take the store past the quota — then this member raises NOSPACE (etcd does the same).
+   */
+  private overQuota(costBytes: number): boolean {
+    if (this.alarmStore.has("NOSPACE")) return true;
+    if (this.dbSizeBytes + costBytes <= effectiveQuotaBytes(this.config.quotaBackendBytes)) {
+      return false;
+    }
+    const alarm = { action: "ACTIVATE", memberID: this.id, alarm: "NOSPACE" } as const;
+    this.proposeInternal((id) => ({ kind: "alarm", id, alarm }));
+    return true;
+  }
+
+  /** The replicated alarms, and this member's CORRUPT if only it knows. */
+  private alarmsRaised(): RaisedAlarm[] {
+    const raised = [...this.alarmStore.list()];
+    const local = this.corruptReason !== undefined;
+    if (local && !raised.some((a) => a.memberID === this.id && a.alarm === "CORRUPT")) {
+      raised.push({ memberID: this.id, alarm: "CORRUPT" });
+    }
+    return raised;
   }
 
   /** Proposes without anyone waiting (lease expiry and checkpoints decided by the leader). */
@@ -1114,6 +1208,7 @@ export class Member {
   }
 
   private finishReady(rd: Ready): void {
+    this.sizeHighWaterBytes = Math.max(this.sizeHighWaterBytes, this.kv.sizeInUseBytes);
     for (const rs of rd.readStates) this.reads.onReadState(rs);
     this.node.advance(rd);
     this.reads.onApplied();
@@ -1231,6 +1326,7 @@ export class Member {
       lessor: this.lessor.exportState(),
       membership: this.membership,
       appliedIds: this.appliedIds.list(),
+      alarms: this.alarmStore,
     });
     // The configuration applied up to `index`: a member restored from the snapshot starts in it.
     const confState = this.node.status().config;
@@ -1264,6 +1360,8 @@ export class Member {
     this.store = this.wireStore(parts.kv);
     this.lessor.restore(parts.lessor, this.liveLeasedKeys());
     this.membership = parts.membership;
+    this.alarmStore = parts.alarms;
+    this.sizeHighWaterBytes = Math.max(this.sizeHighWaterBytes, parts.kv.sizeInUseBytes);
     // Watchers were synced to the old store: their streams close, clients open new ones.
     for (const w of this.watches.splice(0)) w.stream.close();
     this.watchableStore = this.newWatchable();
@@ -1325,20 +1423,20 @@ export class Member {
       const ids = w.stream.watchIds();
       w.stream.close();
       if (ids.length > 0)
-        this.replies.push(() => w.onResponses(ids.map((id) => this.corruptCancel(id))));
+        this.replies.push(() => w.onResponses(ids.map((id) => this.canceledWatch(id, Errors.Corrupt))));
     }
     if (!this.pumping) this.runReplies();
   }
 
-  /** The answer a corrupt member gives a watch: canceled, with etcd's corrupt error as reason. */
-  private corruptCancel(watchId: number): WatchResponse {
+  /** A watch canceled because this member cannot serve it, with etcd's error as the reason. */
+  private canceledWatch(watchId: number, reason: EtcdError): WatchResponse {
     return {
       header: this.header(this.kv.currentRevision),
       watch_id: watchId,
       created: false,
       canceled: true,
       compact_revision: 0,
-      cancel_reason: Errors.Corrupt.message,
+      cancel_reason: reason.message,
       fragment: false,
       events: [],
     };
@@ -1610,4 +1708,20 @@ function unknownMember(id: NodeId): MemberInfo {
 
 function clusterMembers(members: readonly MemberInfo[]): ClusterMember[] {
   return members.map(toClusterMember);
+}
+
+/** etcd's AlarmRequest, with the member id as etcd's uint64. */
+export interface AlarmChangeRequest {
+  readonly action: "GET" | "ACTIVATE" | "DEACTIVATE";
+  readonly memberID: bigint;
+  readonly alarm: AlarmName | "NONE";
+}
+
+export interface AlarmChangeResponse {
+  header: ResponseHeader;
+  alarms: { memberID: bigint; alarm: AlarmName }[];
+}
+
+function toAlarmMember(a: RaisedAlarm): { memberID: bigint; alarm: AlarmName } {
+  return { memberID: BigInt(a.memberID), alarm: a.alarm };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fromUtf8 } from "../../src/lib/bytes.js";
 import type { ClusterMember } from "../../src/api/cluster.js";
+import type { WatchResponse } from "../../src/api/rpc.js";
 import type { Member } from "../../src/server/member.js";
 import type { KvCluster } from "../../sim/member/kv-cluster.js";
 import type { World } from "../../sim/world.js";
@@ -76,6 +77,15 @@ describe("member: cluster membership", () => {
     );
     const local = value(client(world, learner).range({ key: b("k0"), serializable: true }));
     expect(local.kvs).toHaveLength(1);
+    // No watch streams either: the create is answered with a cancel naming etcd's error.
+    const watched: WatchResponse[] = [];
+    learner
+      .watch((rs) => watched.push(...rs))
+      .request({ request_union: "create_request", create_request: { key: b("k0"), watch_id: 7 } });
+    world.runUntil({ until: () => watched.length > 0, untilMs: world.nowMs + 1_000 });
+    expect(watched.map((w) => [w.watch_id, w.canceled, w.cancel_reason])).toEqual([
+      [7, true, "etcdserver: rpc not supported for learner"],
+    ]);
     // Asked on a follower: forwarded to the leader, which sees the learner in sync.
     const follower = otherMembers(cluster, leader).find((m) => m !== learner)!;
     const promoted = value(client(world, follower).memberPromote({ ID: added.member.ID }));
