@@ -190,6 +190,13 @@ export interface MemberOptions {
    */
   readonly attributes?: { readonly name: string; readonly clientURLs: readonly string[] };
   /**
+   * The initial cluster's members with their names and peer URLs (etcd's --initial-cluster), in
+   * the order of `peers`; default: names and URLs made up from the ids (the simulator's).
+   */
+  readonly initialMembers?: readonly MemberInfo[];
+  /** The cluster's id in response headers; default: one derived from `peers`. */
+  readonly clusterId?: bigint;
+  /**
    * Clock, timers and randomness. A restarted member must get a Random it has not drawn from in
    * an earlier life: request ids and read contexts take an epoch from it and must not repeat.
    */
@@ -417,8 +424,21 @@ export class Member {
       o.peers.includes(o.id) !== (o.joining === true),
       () => `member ${o.id}: among its peers ${o.peers.join(",")} although joining is ${o.joining}`,
     );
-    this.membership = Membership.initial(o.peers);
-    this.clusterId = clusterIdOf(o.peers);
+    this.membership =
+      o.initialMembers === undefined
+        ? Membership.initial(o.peers)
+        : new Membership(o.initialMembers);
+    assert(
+      sameStrings(
+        this.membership
+          .list()
+          .map((m) => String(m.id))
+          .sort(),
+        o.peers.map(String).sort(),
+      ),
+      "member: initialMembers must list exactly the peers",
+    );
+    this.clusterId = o.clusterId ?? clusterIdOf(o.peers);
     this.storage =
       o.durable?.storage ??
       o.storage ??
@@ -901,6 +921,28 @@ export class Member {
     );
   }
 
+  /**
+   * The applied state as snapshot bytes (etcd's Maintenance.Snapshot): the kv store, leases,
+   * alarms and member list at `index`, the last applied entry. Not a read through Raft: a
+   * follower's snapshot may trail the leader's.
+   */
+  exportSnapshot(): { index: number; data: Uint8Array } {
+    const data = encodeMemberSnapshot({
+      consistentIndex: this.applied,
+      kv: this.kv,
+      lessor: this.lessor.exportState(),
+      membership: this.membership,
+      appliedIds: this.appliedIds.list(),
+      alarms: this.alarmStore,
+    });
+    return { index: this.applied, data };
+  }
+
+  /** The member list as this member applied it (no Raft read; see memberList for one). */
+  members(): MemberInfo[] {
+    return this.membership.list();
+  }
+
   /** Stops the member: every waiting request fails with Stopped, timers stop, watches close. */
   stop(): void {
     if (this.stopped) return;
@@ -998,8 +1040,11 @@ export class Member {
     if (++this.ticksSincePublish < electionTicks) return;
     this.ticksSincePublish = 0;
     const me = this.membership.get(this.id);
-    if (me === undefined || me.name !== "" || this.lead === 0) return;
+    if (me === undefined || this.lead === 0) return;
     const attributes = this.o.attributes ?? initialMember(this.id);
+    const published =
+      me.name === attributes.name && sameStrings(me.clientURLs, attributes.clientURLs);
+    if (published) return;
     const member = { ...me, name: attributes.name, clientURLs: [...attributes.clientURLs] };
     const change: MemberChange = { requestId: this.requestIds.next(), action: "publish", member };
     this.node.proposeConfChange(confChangeOf(change));
@@ -1423,7 +1468,9 @@ export class Member {
       const ids = w.stream.watchIds();
       w.stream.close();
       if (ids.length > 0)
-        this.replies.push(() => w.onResponses(ids.map((id) => this.canceledWatch(id, Errors.Corrupt))));
+        this.replies.push(() =>
+          w.onResponses(ids.map((id) => this.canceledWatch(id, Errors.Corrupt))),
+        );
     }
     if (!this.pumping) this.runReplies();
   }
@@ -1724,4 +1771,8 @@ export interface AlarmChangeResponse {
 
 function toAlarmMember(a: RaisedAlarm): { memberID: bigint; alarm: AlarmName } {
   return { memberID: BigInt(a.memberID), alarm: a.alarm };
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -3,12 +3,12 @@ import { AlarmStore } from "../../src/server/alarms.js";
 import { decodeMemberSnapshot, encodeMemberSnapshot } from "../../src/server/member-snapshot.js";
 import { Membership } from "../../src/server/membership.js";
 import { KvStore, RECORD_OVERHEAD_BYTES } from "../../src/mvcc/kv-store.js";
-import type { AlarmChangeRequest, Member } from "../../src/server/member.js";
+import type { AlarmChangeRequest, AlarmChangeResponse, Member } from "../../src/server/member.js";
 import type { World } from "../../sim/world.js";
 import { awaitLeader, b, call, client, errorOf, makeCluster, value } from "./helpers.js";
 
 function alarmOn(world: World, m: Member, req: AlarmChangeRequest) {
-  return call(world, (d) => m.alarm(req, d));
+  return call<AlarmChangeResponse>(world, (d) => m.alarm(req, d));
 }
 
 const GET_ALL: AlarmChangeRequest = { action: "GET", memberID: 0n, alarm: "NONE" };
