@@ -131,6 +131,10 @@ const CATALOGUE = {
     "Unavailable",
     "etcdserver: request timed out, waiting for the applied index took too long",
   ),
+  TimeoutLeaderTransfer: def(
+    "Unavailable",
+    "etcdserver: request timed out, leader transfer took too long",
+  ),
   Unhealthy: def("Unavailable", "etcdserver: unhealthy cluster"),
   Corrupt: def("DataLoss", "etcdserver: corrupt cluster"),
   NotSupportedForLearner: def("FailedPrecondition", "etcdserver: rpc not supported for learner"),
