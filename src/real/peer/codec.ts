@@ -538,11 +538,12 @@ function toEtcdError(v: unknown): EtcdError {
 export function encodeMemberMessage(m: MemberMessage, headroomBytes = 0): Uint8Array {
   switch (m.type) {
     case "raft": {
-      const w = new Writer(headroomBytes + 2 + messageBytes(m.message), headroomBytes);
+      const sizeBytes = headroomBytes + 2 + messageBytes(m.message);
+      const w = new Writer(sizeBytes, headroomBytes);
       w.u8(CODEC_VERSION);
       w.u8(KIND_RAFT);
       writeMessage(w, m.message);
-      assert(w.length === headroomBytes + 2 + messageBytes(m.message), "peer codec: size");
+      assert(w.length === sizeBytes, "peer codec: raft message size miscounted");
       return w.finish();
     }
     case "forward-request":

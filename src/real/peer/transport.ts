@@ -151,6 +151,7 @@ class OutboundLink {
   private retryTimer: NodeJS.Timeout | undefined;
   private flushHandle: NodeJS.Immediate | undefined;
   private dropping = false;
+  private lastRefusal: string | undefined;
 
   constructor(
     readonly id: NodeId,
@@ -271,14 +272,15 @@ class OutboundLink {
       case FrameType.pong:
         this.onPong(frame.payload);
         return;
-      case FrameType.refuse:
-        this.ctx.log(
-          "warn",
-          "peer refused connection",
-          this.fields({ reason: utf8(frame.payload) }),
-        );
+      case FrameType.refuse: {
+        // Retries meet the same refusal every backoff period: warn once per distinct reason.
+        const reason = utf8(frame.payload.subarray(0, 1024));
+        const level = reason === this.lastRefusal ? "debug" : "warn";
+        this.lastRefusal = reason;
+        this.ctx.log(level, "peer refused connection", this.fields({ reason }));
         socket.destroy();
         return;
+      }
       default:
         this.ctx.log("warn", "unexpected frame from peer", this.fields({ frameType: frame.type }));
         socket.destroy();
@@ -291,6 +293,7 @@ class OutboundLink {
     this.counters.lastRttSeconds = Math.max(0, performance.now() - sentMs) / 1000;
     // A pong proves the peer accepted our hello: the next failure starts from a short backoff.
     this.backoffMs = this.ctx.reconnectMinMs;
+    this.lastRefusal = undefined;
   }
 
   private retryLater(): void {
