@@ -172,27 +172,8 @@ class FlagReader {
 function readConfig(r: FlagReader, warnings: string[]): ServerConfig {
   const name = r.read("name", DEFAULT_NAME, nonEmpty);
   const dataDir = r.read("data-dir", "", (t) => ok(t)) || `${name}.etcd`;
-  const listenClientURLs = r.read(
-    "listen-client-urls",
-    defaultListen(DEFAULT_CLIENT_URL),
-    parseListenURLs,
-  );
-  const listenPeerURLs = r.read(
-    "listen-peer-urls",
-    defaultListen(DEFAULT_PEER_URL),
-    parseListenURLs,
-  );
-  const advertiseClientURLs = r.read(
-    "advertise-client-urls",
-    [DEFAULT_CLIENT_URL],
-    parseAdvertiseURLs,
-  );
-  const initialAdvertisePeerURLs = r.read(
-    "initial-advertise-peer-urls",
-    [DEFAULT_PEER_URL],
-    parseAdvertiseURLs,
-  );
-  const initialCluster = readInitialCluster(r, name, initialAdvertisePeerURLs);
+  const urls = readURLs(r);
+  const initialCluster = readInitialCluster(r, name, urls.initialAdvertisePeerURLs);
   const mode = r.read("auto-compaction-mode", "periodic" as const, (t) =>
     oneOf(t, ["periodic", "revision"] as const),
   );
@@ -204,10 +185,7 @@ function readConfig(r: FlagReader, warnings: string[]): ServerConfig {
   return {
     name,
     dataDir,
-    listenClientURLs,
-    advertiseClientURLs,
-    listenPeerURLs,
-    initialAdvertisePeerURLs,
+    ...urls,
     initialCluster,
     initialClusterState: r.read("initial-cluster-state", "new" as const, (t) =>
       oneOf(t, ["existing", "new"] as const),
@@ -229,6 +207,26 @@ function readConfig(r: FlagReader, warnings: string[]): ServerConfig {
     preVote: r.read("pre-vote", true, parseBool),
     explicitFlags: r.setFlags(),
     warnings: [...warnings, ...readWarnings(name, quotaBackendBytes, progressMs)],
+  };
+}
+
+type URLFields =
+  "listenClientURLs" | "advertiseClientURLs" | "listenPeerURLs" | "initialAdvertisePeerURLs";
+
+function readURLs(r: FlagReader): Pick<ServerConfig, URLFields> {
+  return {
+    listenClientURLs: r.read(
+      "listen-client-urls",
+      defaultListen(DEFAULT_CLIENT_URL),
+      parseListenURLs,
+    ),
+    advertiseClientURLs: r.read("advertise-client-urls", [DEFAULT_CLIENT_URL], parseAdvertiseURLs),
+    listenPeerURLs: r.read("listen-peer-urls", defaultListen(DEFAULT_PEER_URL), parseListenURLs),
+    initialAdvertisePeerURLs: r.read(
+      "initial-advertise-peer-urls",
+      [DEFAULT_PEER_URL],
+      parseAdvertiseURLs,
+    ),
   };
 }
 
