@@ -22,6 +22,12 @@ export interface PeerStats {
   readonly sentBytes: number;
   readonly receivedBytes: number;
   readonly sendFailures: number;
+  /**
+   * The latest measured round-trip time, if any. Each scrape adds it to the round-trip histogram
+   * once, so the histogram samples the RTT at the scrape rate. A host that sees every measurement
+   * calls ServerMetrics.peerRoundTrip instead and leaves this out (doing both counts twice).
+   */
+  readonly lastRttSeconds?: number | undefined;
 }
 
 /**
@@ -129,13 +135,7 @@ export class ServerMetrics {
     "Latency of backend commits.",
     DISK_BUCKETS_SECONDS,
   );
-  private readonly peerRttSeconds = new Histogram({
-    name: "etcd_network_peer_round_trip_time_seconds",
-    help: "Round-trip time to each peer.",
-    labelNames: ["To"],
-    buckets: RTT_BUCKETS_SECONDS,
-    registers: [this.registry],
-  });
+  private readonly peerRttSeconds = this.registerPeerRtt();
   private readonly clientGrpcSentBytes = this.counter(
     "etcd_network_client_grpc_sent_bytes_total",
     "Bytes sent to gRPC clients.",
@@ -337,6 +337,22 @@ export class ServerMetrics {
 
   private registerSourcedGauges(): void {
     for (const [name, help, read] of SOURCED_GAUGES) this.sourcedGauge(name, help, read);
+  }
+
+  /** etcd's peer round-trip histogram, also fed by the source's latest RTT at each scrape. */
+  private registerPeerRtt(): Histogram<"To"> {
+    const current = () => this.source;
+    return new Histogram({
+      name: "etcd_network_peer_round_trip_time_seconds",
+      help: "Round-trip time to each peer.",
+      labelNames: ["To"],
+      buckets: RTT_BUCKETS_SECONDS,
+      registers: [this.registry],
+      collect() {
+        for (const peer of sortedPeers(current()))
+          if (peer.lastRttSeconds !== undefined) this.observe({ To: peer.id }, peer.lastRttSeconds);
+      },
+    });
   }
 
   /**

@@ -372,6 +372,34 @@ describe("ServerMetrics", () => {
     ).toBe(2);
   });
 
+  it("a source's latest peer RTT is sampled into the histogram once per scrape", async () => {
+    const source = new FakeSource();
+    source.peerStats = [
+      {
+        id: "fd422379fda50e48",
+        sentBytes: 0,
+        receivedBytes: 0,
+        sendFailures: 0,
+        lastRttSeconds: 0.003,
+      },
+      { id: "91bc3c398fb3c146", sentBytes: 0, receivedBytes: 0, sendFailures: 0 },
+    ];
+    const metrics = new ServerMetrics({ source, processMetrics: false });
+    await scrape(metrics);
+    const f = await scrape(metrics);
+    const to = { To: "fd422379fda50e48" };
+    expect(value(f, "etcd_network_peer_round_trip_time_seconds_count", to)).toBe(2);
+    expect(value(f, "etcd_network_peer_round_trip_time_seconds_sum", to)).toBeCloseTo(0.006, 9);
+    expect(
+      value(f, "etcd_network_peer_round_trip_time_seconds_bucket", { ...to, le: "0.0016" }),
+    ).toBe(0);
+    expect(
+      value(f, "etcd_network_peer_round_trip_time_seconds_bucket", { ...to, le: "0.0032" }),
+    ).toBe(2);
+    const series = only(f, "etcd_network_peer_round_trip_time_seconds").samples;
+    expect(series.some((s) => s.labels.To === "91bc3c398fb3c146")).toBe(false);
+  });
+
   it("gRPC counters carry go-grpc-prometheus's labels", async () => {
     const metrics = new ServerMetrics({ processMetrics: false });
     metrics.initGrpcMethod("unary", "etcdserverpb.KV", "Put");
