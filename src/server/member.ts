@@ -943,6 +943,16 @@ export class Member {
     return this.membership.list();
   }
 
+  /** Client proposals this member made that have not applied yet (etcd's proposals_pending). */
+  get pendingProposals(): number {
+    return this.waits.size + this.memberWaits.size;
+  }
+
+  /** A response header for an answer this member gives now (at its current revision). */
+  responseHeader(): ResponseHeader {
+    return this.header(this.kv.currentRevision);
+  }
+
   /** Stops the member: every waiting request fails with Stopped, timers stop, watches close. */
   stop(): void {
     if (this.stopped) return;

@@ -128,6 +128,18 @@ export class WatchableStore {
     for (const s of this.streams) s.sync();
   }
 
+  /** Watchers open on every stream, and how many of them are behind (unsynced). */
+  watcherCounts(): { total: number; unsynced: number } {
+    let total = 0;
+    let unsynced = 0;
+    for (const s of this.streams) {
+      const c = s.watcherCounts();
+      total += c.total;
+      unsynced += c.unsynced;
+    }
+    return { total, unsynced };
+  }
+
   /** The progress_notify tick: synced watchers that asked for it and saw no events get one. */
   tickProgress(): void {
     for (const s of this.streams) s.tickProgress();
@@ -206,6 +218,13 @@ export class WatchStream {
       if (events.length > 0) this.sendEvents(w, events, txn.revision);
       w.nextRevision = txn.revision + 1;
     }
+  }
+
+  /** @internal */
+  watcherCounts(): { total: number; unsynced: number } {
+    let unsynced = 0;
+    for (const w of this.watchers.values()) if (!w.synced) unsynced++;
+    return { total: this.watchers.size, unsynced };
   }
 
   /** @internal */
