@@ -1,0 +1,149 @@
+// One client port for gRPC and HTTP/1.1, as etcd serves both on --listen-client-urls: a TCP
+// server reads the first bytes of each connection; the HTTP/2 connection preface goes to grpc-js
+// (through its connection injector), anything else to a node:http server running the given handler
+// (/health, /metrics, /version; 404 when there is none).
+//
+// Plain TCP for now. TLS fits the same shape later: a tls.Server in place of the net.Server, then
+// the ALPN protocol ("h2" or "http/1.1") instead of the sniffed bytes picks the destination.
+
+import {
+  ServerCredentials,
+  type ConnectionInjector,
+  type Server as GrpcServer,
+} from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import type { Backend } from "./backend.js";
+import { createGrpcServer, type GrpcServerOptions } from "./server.js";
+
+export interface ClientServerOptions {
+  readonly backend: Backend;
+  /** Handles every request that is not gRPC; without it they get 404. */
+  readonly http?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Addresses to listen on; port 0 picks a free port. */
+  readonly listen: readonly { readonly host: string; readonly port: number }[];
+  readonly grpc?: GrpcServerOptions;
+}
+
+export interface ClientServer {
+  /** The bound port of each `listen` entry, in order. */
+  readonly ports: number[];
+  /** Stops listening, ends every connection (gRPC streams get a GOAWAY), and resolves when done. */
+  close(): Promise<void>;
+}
+
+const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+/** A connection that sends nothing for this long before its first bytes is closed. */
+const SNIFF_TIMEOUT_MS = 10_000;
+
+function notFound(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(404, { "content-type": "text/plain" });
+  res.end("404 page not found\n");
+}
+
+type Destination = "grpc" | "http";
+
+/** grpc when `head` is (a prefix of) the HTTP/2 preface, http as soon as it cannot be. */
+function classify(head: Buffer): Destination | undefined {
+  const n = Math.min(head.length, HTTP2_PREFACE.length);
+  if (head.compare(HTTP2_PREFACE, 0, n, 0, n) !== 0) return "http";
+  return head.length >= HTTP2_PREFACE.length ? "grpc" : undefined;
+}
+
+/**
+ * Reads from `socket` until its destination is known, then puts the bytes back and hands the
+ * socket over.
+ */
+function sniff(socket: Socket, route: (socket: Socket, to: Destination) => void): void {
+  let head = Buffer.alloc(0);
+  const onData = (chunk: Buffer): void => {
+    head = Buffer.concat([head, chunk]);
+    const to = classify(head);
+    if (to === undefined) return;
+    cleanup();
+    socket.pause();
+    socket.unshift(head);
+    route(socket, to);
+  };
+  const cleanup = (): void => {
+    socket.removeListener("data", onData);
+    socket.setTimeout(0);
+  };
+  socket.on("data", onData);
+  socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
+  socket.once("error", cleanup);
+}
+
+function listenOn(server: NetServer, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.removeListener("error", reject);
+      const address = server.address();
+      resolve(typeof address === "object" && address !== null ? address.port : port);
+    });
+  });
+}
+
+export async function startClientServer(options: ClientServerOptions): Promise<ClientServer> {
+  const grpcServer = createGrpcServer(options.backend, options.grpc);
+  const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+  const httpServer = createHttpServer(options.http ?? notFound);
+  const sockets = new Set<Socket>();
+  const route = (socket: Socket, to: Destination): void => {
+    // The HTTP/2 session feeds itself the unshifted bytes on the next tick and then reads the
+    // socket natively, so the socket must stay paused; node:http needs it flowing.
+    if (to === "grpc") return injector.injectConnection(socket);
+    httpServer.emit("connection", socket);
+    socket.resume();
+  };
+  const netServers = options.listen.map(() =>
+    createNetServer((socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      socket.on("error", () => {});
+      sniff(socket, route);
+    }),
+  );
+  const ports: number[] = [];
+  try {
+    for (const [i, address] of options.listen.entries()) {
+      ports.push(await listenOn(netServers[i] as NetServer, address.host, address.port));
+    }
+  } catch (e) {
+    for (const s of netServers) s.close();
+    injector.destroy();
+    throw e;
+  }
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= closeAll(netServers, sockets, injector, httpServer, grpcServer);
+    return closing;
+  };
+  return { ports, close };
+}
+
+async function closeAll(
+  netServers: NetServer[],
+  sockets: Set<Socket>,
+  injector: ConnectionInjector,
+  httpServer: HttpServer,
+  grpcServer: GrpcServer,
+): Promise<void> {
+  const stopped = Promise.all(
+    netServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+  );
+  // Calls in flight are cancelled: a closing port is a stopping member, whose requests fail anyway.
+  injector.destroy();
+  grpcServer.forceShutdown();
+  httpServer.closeAllConnections();
+  httpServer.close();
+  for (const socket of sockets) socket.destroy();
+  await stopped;
+}

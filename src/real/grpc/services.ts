@@ -1,0 +1,87 @@
+// The gRPC methods of etcd's v3 API, read from the generated descriptor: paths, streaming flags and
+// message names, plus grpc-js service definitions whose (de)serializers pass raw bytes through.
+// Messages are encoded and decoded by the handlers and the client themselves (codec.ts), so a
+// malformed request becomes InvalidArgument with a useful message rather than grpc-js's INTERNAL.
+
+import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import protobuf from "protobufjs";
+import { DESCRIPTOR } from "./descriptor.generated.js";
+
+export interface MethodInfo {
+  /** Full service name, e.g. "etcdserverpb.KV". */
+  readonly service: string;
+  /** Method name as in the .proto file, e.g. "Range". */
+  readonly method: string;
+  /** The HTTP/2 path, e.g. "/etcdserverpb.KV/Range". */
+  readonly path: string;
+  readonly requestType: string;
+  readonly responseType: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+}
+
+export type ServiceName =
+  | "etcdserverpb.KV"
+  | "etcdserverpb.Watch"
+  | "etcdserverpb.Lease"
+  | "etcdserverpb.Cluster"
+  | "etcdserverpb.Maintenance"
+  | "etcdserverpb.Auth";
+
+let root: protobuf.Root | undefined;
+
+function descriptorRoot(): protobuf.Root {
+  if (root === undefined) {
+    root = protobuf.Root.fromJSON(DESCRIPTOR as protobuf.INamespace);
+    root.resolveAll();
+  }
+  return root;
+}
+
+function typeName(type: protobuf.Type | null, fallback: string): string {
+  return type === null ? fallback : type.fullName.replace(/^\./, "");
+}
+
+/** Every method of `service`, in .proto order. */
+export function methodsOf(service: ServiceName): MethodInfo[] {
+  const svc = descriptorRoot().lookupService(service);
+  return svc.methodsArray.map((m) => ({
+    service,
+    method: m.name,
+    path: `/${service}/${m.name}`,
+    requestType: typeName(m.resolvedRequestType, m.requestType),
+    responseType: typeName(m.resolvedResponseType, m.responseType),
+    requestStream: m.requestStream === true,
+    responseStream: m.responseStream === true,
+  }));
+}
+
+/** One method; throws for a name the service does not have. */
+export function methodInfo(service: ServiceName, method: string): MethodInfo {
+  const found = methodsOf(service).find((m) => m.method === method);
+  if (found === undefined) throw new Error(`no method ${service}/${method}`);
+  return found;
+}
+
+const toBuffer = (bytes: Buffer | Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const identity = (bytes: Buffer): Buffer => bytes;
+
+/** The grpc-js definition of `service`, keyed by method name, carrying raw bytes both ways. */
+export function rawServiceDefinition(service: ServiceName): ServiceDefinition {
+  const definition: Record<string, MethodDefinition<Uint8Array, Uint8Array>> = {};
+  for (const m of methodsOf(service)) {
+    definition[m.method] = {
+      path: m.path,
+      requestStream: m.requestStream,
+      responseStream: m.responseStream,
+      requestSerialize: toBuffer,
+      requestDeserialize: identity,
+      responseSerialize: toBuffer,
+      responseDeserialize: identity,
+      originalName: m.method.charAt(0).toLowerCase() + m.method.slice(1),
+    };
+  }
+  return definition;
+}
