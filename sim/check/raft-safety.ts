@@ -9,6 +9,10 @@
 //   commit-only hard state is written without fsync, and a quorum still holds the entries);
 // - a state machine restored from a snapshot (at restart, or installed from the leader) holds
 //   exactly the committed entries up to its index, and its digest continues the same sequence.
+// Members are named by the harness; a name can outlive its member when a removed member is
+// replaced by a new one (a new Raft id, an empty log) on the same machine. onReplaced starts the
+// name's next life: the new member's positions start from nothing, and leadership is recorded per
+// life, so two lives of one name leading the same term are two leaders.
 import type { Entry } from "../../src/raft/types.js";
 import { digestBytes, digestWords } from "../trace-hash.js";
 import type { Violations } from "./violation.js";
@@ -45,7 +49,10 @@ export interface AppliedSummary {
 }
 
 export class RaftSafetyChecker {
+  /** The leader of each term, as a life label (see lifeLabel). */
   private readonly leaderOfTerm = new Map<number, string>();
+  /** Each replaced name's current life, from 2 (a name not here is in its first life). */
+  private readonly lifeOf = new Map<string, number>();
   private readonly appended = new Map<number, Map<number, AppendRecord>>();
   // Entry i committed anywhere: committedTerm[i], committedDigest[i] (index 0 unused).
   private readonly committedTerm: number[] = [0];
@@ -82,11 +89,12 @@ export class RaftSafetyChecker {
    * state was checked when it was restored.
    */
   onLeader(member: string, term: number, termAt: TermAt, fromIndex = 1): void {
+    const who = this.lifeLabel(member);
     const other = this.leaderOfTerm.get(term);
-    if (other !== undefined && other !== member) {
-      this.fail("election-safety", member, `two leaders in term ${term}: ${other} and ${member}`);
+    if (other !== undefined && other !== who) {
+      this.fail("election-safety", member, `two leaders in term ${term}: ${other} and ${who}`);
     }
-    this.leaderOfTerm.set(term, member);
+    this.leaderOfTerm.set(term, who);
     this.elections++;
     for (let i = Math.max(1, fromIndex); i <= this.committedIndex; i++) {
       if ((this.commitTermOf[i] as number) >= term) continue;
@@ -177,6 +185,23 @@ export class RaftSafetyChecker {
       this.checkSummary(member, after, "after applying");
     }
     this.appliedOf.set(member, e.index);
+  }
+
+  /**
+   * From now on `member` names a new Raft member that replaced the removed one of that name (a
+   * fresh id and an empty log): its commit and applied positions start from nothing, and what the
+   * earlier member did (its leadership included) stays with the earlier life.
+   */
+  onReplaced(member: string): void {
+    this.lifeOf.set(member, (this.lifeOf.get(member) ?? 1) + 1);
+    this.commitOf.delete(member);
+    this.appliedOf.delete(member);
+  }
+
+  /** The member as its current life: the name, with the replacement's number after the first. */
+  lifeLabel(member: string): string {
+    const life = this.lifeOf.get(member);
+    return life === undefined ? member : `${member} (replacement ${life - 1})`;
   }
 
   /** The member lost its state machine (crash): it re-applies from `appliedIndex` + 1. */
