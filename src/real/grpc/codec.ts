@@ -174,18 +174,17 @@ interface ScalarKind {
   defaultValue(): unknown;
 }
 
-const isNumber = (v: unknown): boolean => typeof v === "number";
-const isBigint = (v: unknown): boolean => typeof v === "bigint";
-
 function numberKind(
   read: (r: Reader) => number,
   write: (w: Writer, v: number) => void,
+  min: number,
+  max: number,
 ): ScalarKind {
   return {
     wireType: WIRE_VARINT,
     read,
     write: (w, v) => write(w, v as number),
-    valid: isNumber,
+    valid: (v) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max,
     isDefault: (v) => v === 0,
     defaultValue: () => 0,
   };
@@ -194,12 +193,14 @@ function numberKind(
 function bigintKind(
   read: (r: Reader) => bigint,
   write: (w: Writer, v: bigint) => void,
+  min: bigint,
+  max: bigint,
 ): ScalarKind {
   return {
     wireType: WIRE_VARINT,
     read,
     write: (w, v) => write(w, v as bigint),
-    valid: isBigint,
+    valid: (v) => typeof v === "bigint" && v >= min && v <= max,
     isDefault: (v) => v === 0n,
     defaultValue: () => 0n,
   };
@@ -209,26 +210,38 @@ const SCALAR_KINDS: Readonly<Record<string, ScalarKind>> = {
   int64: numberKind(
     (r) => r.int64Number(),
     (w, v) => w.int64Number(v),
+    -Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER,
   ),
   uint64: numberKind(
     (r) => r.uint64Number(),
     (w, v) => w.uint64Number(v),
+    0,
+    Number.MAX_SAFE_INTEGER,
   ),
   "int64:bigint": bigintKind(
     (r) => r.int64Bigint(),
     (w, v) => w.int64Bigint(v),
+    -(2n ** 63n),
+    2n ** 63n - 1n,
   ),
   "uint64:bigint": bigintKind(
     (r) => r.uint64Bigint(),
     (w, v) => w.uint64Bigint(v),
+    0n,
+    2n ** 64n - 1n,
   ),
   int32: numberKind(
     (r) => r.int32(),
     (w, v) => w.int32(v),
+    -(2 ** 31),
+    2 ** 31 - 1,
   ),
   uint32: numberKind(
     (r) => r.uint32(),
     (w, v) => w.uint32(v),
+    0,
+    2 ** 32 - 1,
   ),
   bool: {
     wireType: WIRE_VARINT,
@@ -256,14 +269,6 @@ const SCALAR_KINDS: Readonly<Record<string, ScalarKind>> = {
   },
 };
 
-function checkNumberRange(kindName: string, v: unknown): boolean {
-  if (kindName === "int32")
-    return Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31;
-  if (kindName === "uint32")
-    return Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
-  return true;
-}
-
 function enumKind(e: protobuf.Enum): ScalarKind {
   const first = e.valuesById[0] ?? String(Object.values(e.values)[0] ?? 0);
   const names: Record<number, string> = { ...e.valuesById };
@@ -288,15 +293,15 @@ function enumKind(e: protobuf.Enum): ScalarKind {
 
 // ---- compiling a type -------------------------------------------------------------------------------
 
-function scalarKindOf(field: protobuf.Field): { kind: ScalarKind; kindName: string } {
+function scalarKindOf(field: protobuf.Field): ScalarKind {
   if (field.resolvedType instanceof protobuf.Enum) {
-    return { kind: enumKind(field.resolvedType), kindName: "enum" };
+    return enumKind(field.resolvedType);
   }
   const wide = field.type === "int64" || field.type === "uint64";
   const kindName = wide && BIGINT_FIELDS.has(field.name) ? `${field.type}:bigint` : field.type;
   const kind = SCALAR_KINDS[kindName];
   if (kind === undefined) throw new Error(`codec: unsupported field type ${field.type}`);
-  return { kind, kindName };
+  return kind;
 }
 
 interface OneofInfo {
@@ -328,17 +333,18 @@ function setOneof(o: Obj, name: string, oneof: OneofInfo, v: unknown): void {
 }
 
 function badValue(typeName: string, name: string, v: unknown): CodecError {
-  const shown = typeof v === "bigint" ? `${v}n` : typeof v;
-  return new CodecError(`${typeName}.${name}: cannot encode ${shown} value`);
+  const shown =
+    typeof v === "bigint" ? `${v}n` : typeof v === "number" ? `the number ${v}` : `a ${typeof v}`;
+  return new CodecError(`${typeName}.${name}: cannot encode ${shown}`);
 }
 
 function compileScalar(type: protobuf.Type, field: protobuf.Field): CompiledField {
-  const { kind, kindName } = scalarKindOf(field);
+  const kind = scalarKindOf(field);
   const name = field.name;
   const typeName = fullName(type);
   const tag = tagBytes(field.id, kind.wireType);
   const oneof = oneofOf(type, field);
-  const valid = (v: unknown): boolean => kind.valid(v) && checkNumberRange(kindName, v);
+  const valid = kind.valid;
   if (field.repeated) return compileRepeatedScalar(type, field, kind, valid);
   return {
     name,
@@ -465,7 +471,7 @@ function defaultsOf(type: protobuf.Type): [string, () => unknown][] {
     if (field.partOf !== null) continue;
     if (field.repeated) out.push([field.name, () => []]);
     else if (field.resolvedType instanceof protobuf.Type) continue;
-    else out.push([field.name, scalarKindOf(field).kind.defaultValue]);
+    else out.push([field.name, scalarKindOf(field).defaultValue]);
   }
   return out;
 }

@@ -24,10 +24,16 @@ import type { ResponseHeader } from "../../api/rpc.js";
 import type { SnapshotResponse } from "../../api/maintenance.js";
 import type { Result } from "../../lib/result.js";
 import type { Backend, Done } from "./backend.js";
-import { codecFor, messageCodec, type MessageCodec } from "./codec.js";
+import { CodecError, codecFor, messageCodec, type MessageCodec } from "./codec.js";
 import { rawServiceDefinition, type MethodInfo, methodsOf, type ServiceName } from "./services.js";
 import { alignSnapshot, snapshotSha256 } from "./snapshot-trailer.js";
-import { statusObject, statusOfEtcdError, statusOfException, type StatusObject } from "./status.js";
+import {
+  internalStatus,
+  statusObject,
+  statusOfEtcdError,
+  statusOfException,
+  type StatusObject,
+} from "./status.js";
 
 /** etcd's default --max-request-bytes (1.5 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -111,9 +117,15 @@ function noteHeader(ctx: Context, value: unknown): void {
   if (header !== undefined) ctx.latestHeader = header;
 }
 
+/** Something of ours failed (encoding a response included): INTERNAL, and the log hears of it. */
 function internal(ctx: Context, m: MethodInfo, e: unknown): StatusObject & Error {
   ctx.options.onInternalError?.(m, e);
-  return statusOfException(e);
+  return internalStatus(e);
+}
+
+/** A failure while taking a request in: the client's fault if it did not decode, else ours. */
+function failed(ctx: Context, m: MethodInfo, e: unknown): StatusObject & Error {
+  return e instanceof CodecError ? statusOfException(e) : internal(ctx, m, e);
 }
 
 /** A unary handler: decode, call the backend, answer once. */
@@ -155,6 +167,7 @@ function unary<Q, R>(
     try {
       invoke(req, done);
     } catch (e) {
+      // The request decoded, so whatever the backend threw is a bug of ours.
       if (answered) return void ctx.options.onInternalError?.(m, e);
       answered = true;
       fail(internal(ctx, m, e));
@@ -270,7 +283,7 @@ function watchHandler(ctx: Context): Handler {
       try {
         watch?.request(reqCodec.decode(bytes));
       } catch (e) {
-        end(internal(ctx, m, e));
+        end(failed(ctx, m, e));
       }
     });
     call.on("end", () => end());
@@ -311,7 +324,7 @@ function keepAliveHandler(ctx: Context): Handler {
       try {
         renew(bytes);
       } catch (e) {
-        end(internal(ctx, m, e));
+        end(failed(ctx, m, e));
       }
     });
     call.on("end", () => end());
@@ -341,7 +354,7 @@ function rangeStreamHandler(ctx: Context): Handler {
         }
       });
     } catch (e) {
-      end(internal(ctx, m, e));
+      end(failed(ctx, m, e));
     }
   }) as Handler;
 }

@@ -28,6 +28,11 @@ export function statusOfEtcdError(e: EtcdError): StatusObject & Error {
 export function statusOfException(e: unknown): StatusObject & Error {
   if (e instanceof CodecError)
     return statusObject(Status.INVALID_ARGUMENT, `bad request: ${e.message}`);
+  return internalStatus(e);
+}
+
+/** INTERNAL with the message of whatever was thrown. */
+export function internalStatus(e: unknown): StatusObject & Error {
   const message = e instanceof Error ? e.message : String(e);
   return statusObject(Status.INTERNAL, `detcd: internal error: ${message}`);
 }
