@@ -111,9 +111,11 @@ export function parsePeerUrl(url: string): PeerAddress | string {
     return `invalid peer URL ${JSON.stringify(url)}`;
   }
   if (parsed.protocol !== "http:") return `unsupported peer URL scheme in ${url} (http only)`;
-  if (parsed.port === "") return `peer URL ${url} has no port`;
+  // URL drops a port equal to the scheme's default, so an empty port here means 80.
+  const port = parsed.port === "" ? 80 : Number(parsed.port);
+  if (port === 0) return `peer URL ${url} has port 0`;
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
-  return { host, port: Number(parsed.port) };
+  return { host, port };
 }
 
 class PeerCounters {
@@ -634,7 +636,7 @@ export class PeerTransport {
       remote: conn.socket.remoteAddress,
     });
     conn.mode = "done";
-    conn.socket.end(mustFrame(FrameType.refuse, new TextEncoder().encode(reason)));
+    endThenDestroy(conn.socket, mustFrame(FrameType.refuse, new TextEncoder().encode(reason)));
   }
 
   private answerQuery(conn: InboundConnection, body: Uint8Array): void {
@@ -658,7 +660,7 @@ export class PeerTransport {
   private endQuery(conn: InboundConnection, frame: Uint8Array): void {
     if (this.closed || conn.socket.destroyed) return;
     conn.mode = "done";
-    conn.socket.end(frame);
+    endThenDestroy(conn.socket, frame);
   }
 
   private runQuery(
@@ -701,6 +703,14 @@ export class PeerTransport {
       else settle(() => fail("refused", `unexpected answer (frame type ${first.type}): ${text}`));
     });
   }
+}
+
+/** How long a closing connection waits for the other side to close once our last frame is out. */
+const LINGER_MS = 1000;
+
+/** Sends a last frame and closes; a peer that never reads or closes is cut off after LINGER_MS. */
+function endThenDestroy(socket: Socket, lastFrame: Uint8Array): void {
+  socket.end(lastFrame, () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
 }
 
 function mustFrame(type: FrameType, payload: Uint8Array): Uint8Array {
