@@ -1,0 +1,133 @@
+// npm run bench:server: a load generator against a three-member detcd cluster on loopback, the
+// way etcd's reference figures were taken (the etcd3 npm client, 64 concurrent workers): puts/s,
+// then linearizable gets/s, each with p50 and p99 latency. One JSON line per figure.
+//   npm run bench:server -- [--seconds N] [--workers N] [--value-bytes N] [--keys N]
+import { join } from "node:path";
+import { Etcd3 } from "etcd3";
+import { emit } from "./emit.js";
+import {
+  clientFor,
+  eventually,
+  memberFlags,
+  memberPorts,
+  tempDir,
+} from "../test/real/server/helpers.js";
+import { startDetcd, stopDetcd } from "../test/real/server/processes.js";
+
+interface Options {
+  seconds: number;
+  workers: number;
+  valueBytes: number;
+  keys: number;
+}
+
+function options(argv: readonly string[]): Options {
+  const o: Options = { seconds: 10, workers: 64, valueBytes: 256, keys: 1000 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]?.replace(/^--/, "");
+    const value = Number(argv[i + 1]);
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`bad value for ${argv[i]}`);
+    if (name === "seconds") o.seconds = value;
+    else if (name === "workers") o.workers = value;
+    else if (name === "value-bytes") o.valueBytes = value;
+    else if (name === "keys") o.keys = value;
+    else throw new Error(`unknown option ${argv[i]}`);
+  }
+  return o;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** Runs `op` from `workers` loops for `seconds`; returns ops/s and latency percentiles (ms). */
+async function load(
+  o: Options,
+  op: (worker: number, i: number) => Promise<unknown>,
+): Promise<{ opsPerSec: number; p50Ms: number; p99Ms: number; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + o.seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: o.workers }, async (_, w) => {
+      for (let i = 0; performance.now() < end; i++) {
+        const t0 = performance.now();
+        try {
+          await op(w, i);
+          latencies.push(performance.now() - t0);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsedS = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    opsPerSec: Math.round(latencies.length / elapsedS),
+    p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(2)),
+    errors,
+  };
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  const dir = tempDir("bench");
+  const ports = await memberPorts(["bench0", "bench1", "bench2"]);
+  const procs = ports.map((m) =>
+    startDetcd(
+      m.name,
+      memberFlags(m, ports, join(dir, m.name), ["--log-level=warn"]).map((f) =>
+        // etcd's default timers, not the tests' short ones.
+        f.startsWith("--heartbeat-interval")
+          ? "--heartbeat-interval=100"
+          : f.startsWith("--election-timeout")
+            ? "--election-timeout=1000"
+            : f,
+      ),
+    ),
+  );
+  try {
+    const probe = clientFor(ports.map((p) => p.client));
+    await eventually(
+      async () => ((await probe.status()).leader !== 0n ? true : undefined),
+      60_000,
+      "a leader",
+    );
+    probe.close();
+    const etcd = new Etcd3({ hosts: ports.map((p) => `127.0.0.1:${p.client}`) });
+    const value = "v".repeat(o.valueBytes);
+    const key = (w: number, i: number) => `/bench/key-${(w * 7919 + i) % o.keys}`;
+    // Warm up connections and fill the key space.
+    for (let k = 0; k < o.keys; k += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, o.keys - k) }, (_, j) =>
+          etcd.put(`/bench/key-${k + j}`).value(value),
+        ),
+      );
+    }
+    const puts = await load(o, (w, i) => etcd.put(key(w, i)).value(value));
+    emit("server-puts", {
+      workers: o.workers,
+      valueBytes: o.valueBytes,
+      ...puts,
+      etcdReferenceOpsPerSec: 3800,
+      etcdReferenceP99Ms: 51,
+    });
+    const gets = await load(o, (w, i) => etcd.get(key(w, i)).string());
+    emit("server-linearizable-gets", {
+      workers: o.workers,
+      ...gets,
+      etcdReferenceOpsPerSec: 2600,
+      etcdReferenceP99Ms: 94,
+    });
+    etcd.close();
+  } finally {
+    await Promise.all(procs.map((p) => stopDetcd(p)));
+  }
+}
+
+await main();
