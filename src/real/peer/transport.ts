@@ -14,6 +14,7 @@
 // an existing member (by URL, before it knows its id) and gets back the answer of its onQuery.
 
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { assert } from "../../lib/assert.js";
 import type { NodeId } from "../../raft/types.js";
 import type { MemberMessage } from "../../server/messages.js";
 import { decodeHello, decodeMemberMessage, encodeHello, encodeMemberMessage } from "./codec.js";
@@ -247,6 +248,7 @@ class OutboundLink {
     socket.on("close", () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
+      if (this.state === "connected") this.ctx.log("info", "peer disconnected", this.fields());
       if (this.state !== "closed") this.retryLater();
     });
   }
@@ -372,6 +374,9 @@ export class PeerTransport {
   private closed = false;
 
   constructor(private readonly options: PeerTransportOptions) {
+    // Checked here so a bad id fails at construction rather than inside a socket event.
+    assert(Number.isSafeInteger(options.selfId) && options.selfId > 0, "peer: bad selfId");
+    assert(options.clusterId >= 0n && options.clusterId < 1n << 64n, "peer: bad clusterId");
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.pingIntervalMs = options.pingIntervalMs ?? DEFAULTS.pingIntervalMs;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
