@@ -321,6 +321,20 @@ export class SimDisk implements Disk {
     return chosen;
   }
 
+  /**
+   * Erases the disk, as an operator wipes the data of a member being replaced: pending completions
+   * are dropped, handles closed, and every file and directory is gone, durably. The fault knobs
+   * (the hardware's) stay.
+   */
+  wipe(): void {
+    for (const event of this.pending) this.world.cancel(event);
+    this.pending.clear();
+    this.handles.clear();
+    this.root.durable.clear();
+    this.root.current.clear();
+    this.root.ops = [];
+  }
+
   /** Flips one bit of a file's stored (durable and current) bytes: corruption at rest. */
   flipBitAtRest(path: string, bitIndex: number): void {
     const inode = this.inodeAt(path);

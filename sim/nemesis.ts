@@ -35,18 +35,30 @@ export interface NemesisCluster {
   readonly durable: DurableControls | undefined;
   /** KV clusters: compacts at the current revision minus a little; undefined for Raft alone. */
   readonly compact: (() => string) | undefined;
-  /** Raft-only clusters: membership changes; undefined for KV clusters (the schema refuses them). */
+  /** Membership changes (member faults); undefined: the cluster cannot change its membership. */
   readonly membership: MembershipControls | undefined;
 }
 
-/** Membership changes, each proposed through the current leader (retried while dropped). */
+/**
+ * How a membership change ended, reported when it does ("ok", "gave up after 4 tries (...)"):
+ * KV clusters report each change; Raft-only clusters offer theirs and report nothing.
+ */
+export type ChangeOutcome = (outcome: string) => void;
+
+/**
+ * Membership changes: Raft-only clusters propose them through the current leader (offered again
+ * while dropped); KV clusters make them through the Cluster API as an operator does (one at a
+ * time, retried on failure or timeout).
+ */
 export interface MembershipControls {
-  /** Starts a member with a fresh id and proposes it as a learner; its name. */
-  addLearner(): string;
-  /** The most recently added learner of the leader's configuration, if any. */
+  /** Adds a member with a fresh id, as a learner or a voter; the name it gets. */
+  add(asLearner: boolean, settle: ChangeOutcome): string;
+  /** The most recently added learner not yet promoted or removed, if any. */
   newestLearner(): string | undefined;
-  promote(name: string): void;
-  remove(name: string): void;
+  promote(name: string, settle: ChangeOutcome): void;
+  remove(name: string, settle: ChangeOutcome): void;
+  /** Removes the member, wipes its data and adds a new member on its machine (KV clusters). */
+  replace(name: string, settle: ChangeOutcome): void;
 }
 
 /** How a crash of a member on a disk treats what it wrote but did not fsync. */
@@ -96,6 +108,8 @@ export interface FaultWindow {
   readonly description: string;
   readonly startMs: number;
   endMs: number | undefined;
+  /** A membership change's outcome, once known (KV clusters); the window then ends there. */
+  outcome?: string;
 }
 
 export class Nemesis {
@@ -140,19 +154,30 @@ export class Nemesis {
 
   private begin(fault: Fault): void {
     this.current = fault;
-    const { description, revert } = this.apply(fault.action);
+    // A membership change settles later: its outcome (one per member it names) ends the window.
+    const outcomes: string[] = [];
+    const opened: { window?: FaultWindow } = {};
+    const settle = (outcome: string): void => {
+      outcomes.push(outcome);
+      if (opened.window === undefined) return;
+      opened.window.outcome = outcomes.join("; ");
+      opened.window.endMs = this.world.nowMs;
+    };
+    const { description, revert } = this.apply(fault.action, settle);
     this.current = undefined;
     const window: FaultWindow = {
       kind: fault.action.kind,
       description,
       startMs: this.world.nowMs,
-      endMs: undefined,
+      endMs: outcomes.length === 0 ? undefined : this.world.nowMs,
+      ...(outcomes.length === 0 ? {} : { outcome: outcomes.join("; ") }),
     };
+    opened.window = window;
     this.windows.push(window);
     const finish = (): void => {
       if (!this.undo.delete(finish)) return;
       revert();
-      window.endMs = this.world.nowMs;
+      if (window.outcome === undefined) window.endMs = this.world.nowMs;
     };
     this.undo.add(finish);
     const forMs = fault.action.kind === "crash" ? fault.action.restartAfterMs : fault.forMs;
@@ -171,7 +196,10 @@ export class Nemesis {
     network.setAllLinks(this.scenario.network);
   }
 
-  private apply(action: FaultAction): { description: string; revert: () => void } {
+  private apply(
+    action: FaultAction,
+    settle: ChangeOutcome,
+  ): { description: string; revert: () => void } {
     const c = this.cluster;
     switch (action.kind) {
       case "partition":
@@ -226,7 +254,7 @@ export class Nemesis {
       case "defragment":
         return this.durableFault(action, this.durableControls(action.kind));
       case "member":
-        return { description: this.memberChange(action.change), revert: () => undefined };
+        return { description: this.memberChange(action.change, settle), revert: () => undefined };
       case "compact": {
         const compact = c.compact;
         if (compact === undefined) throw new Error("compact: the cluster has no KV store");
@@ -237,25 +265,42 @@ export class Nemesis {
     }
   }
 
-  /** Proposes a membership change; its description (the members it names, as resolved now). */
-  private memberChange(change: MemberChange): string {
+  /**
+   * Starts a membership change; its description (the members it names, as resolved now). Each
+   * member named reports its outcome through `settle`, prefixed with its name.
+   */
+  private memberChange(change: MemberChange, settle: ChangeOutcome): string {
     const m = this.cluster.membership;
     if (m === undefined) throw new Error("member: the cluster has no membership controls");
+    const per =
+      (name: string): ChangeOutcome =>
+      (outcome) =>
+        settle(`${name}: ${outcome}`);
     switch (change.op) {
       case "add-learner":
-        return `member add-learner ${m.addLearner()}`;
+      case "add-voter": {
+        const asLearner = change.op === "add-learner";
+        let name = "";
+        name = m.add(asLearner, (outcome) => settle(`${name}: ${outcome}`));
+        return `member ${change.op} ${name}`;
+      }
       case "promote": {
         const names =
           change.target === "newest-learner"
             ? [m.newestLearner()].filter((n) => n !== undefined)
             : this.resolve(change.target);
-        for (const n of names) m.promote(n);
+        for (const n of names) m.promote(n, per(n));
         return `member promote ${names.join(",") || "(no learner)"}`;
       }
       case "remove": {
         const names = this.resolve(change.target);
-        for (const n of names) m.remove(n);
+        for (const n of names) m.remove(n, per(n));
         return `member remove ${names.join(",")}`;
+      }
+      case "replace": {
+        const names = this.resolve(change.target);
+        for (const n of names) m.replace(n, per(n));
+        return `member replace ${names.join(",")}`;
       }
       default:
         return unreachable(change, "member change");

@@ -67,14 +67,18 @@ const diskFaultSchema = z.strictObject({
 });
 
 /**
- * A membership change (Raft-only clusters), proposed through the leader: a learner with a fresh
- * id joins, a learner is promoted to voter, or a member is removed.
+ * A membership change: a member with a fresh id joins as a learner or as a voter, a learner is
+ * promoted to voter, a member is removed, or (KV clusters) a member is replaced: removed, its data
+ * wiped, and a new member added on its machine. Raft-only clusters propose them through the
+ * leader; KV clusters go through the Cluster API as an operator does.
  */
 const memberSchema = z
   .strictObject({
     "add-learner": z.literal(true).optional(),
+    "add-voter": z.literal(true).optional(),
     promote: z.union([z.literal("newest-learner"), targetSchema]).optional(),
     remove: targetSchema.optional(),
+    replace: targetSchema.optional(),
   })
   .superRefine((m, ctx) => {
     const ops = MEMBER_OPS.filter((op) => m[op] !== undefined);
@@ -86,7 +90,7 @@ const memberSchema = z
     }
   });
 
-const MEMBER_OPS = ["add-learner", "promote", "remove"] as const;
+const MEMBER_OPS = ["add-learner", "add-voter", "promote", "remove", "replace"] as const;
 
 const faultSchema = z
   .strictObject({
@@ -175,6 +179,7 @@ function targetsOf(f: FaultOutput): { path: (string | number)[]; target: Target 
   }
   const m = f.member;
   if (m?.remove !== undefined) out.push({ path: ["member", "remove"], target: m.remove });
+  if (m?.replace !== undefined) out.push({ path: ["member", "replace"], target: m.replace });
   if (m?.promote !== undefined && m.promote !== "newest-learner") {
     out.push({ path: ["member", "promote"], target: m.promote });
   }
@@ -247,8 +252,11 @@ function profileIssues(
     needsDisk(["defragment"], "defragment");
     if (!kvProfile) out.push({ path: ["defragment"], message: "defragment needs a KV profile" });
   }
-  if (f.member !== undefined && kvProfile) {
-    out.push({ path: ["member"], message: "member needs the raft-proposals profile" });
+  if (f.member?.replace !== undefined && !kvProfile) {
+    out.push({
+      path: ["member", "replace"],
+      message: "replace needs a KV profile (a Raft-only member has no data to wipe)",
+    });
   }
   if (f.compact !== undefined && !kvProfile) {
     out.push({ path: ["compact"], message: "compact needs a KV profile" });
@@ -324,8 +332,11 @@ export const scenarioSchema = z
     checks: z.array(checkSchema).min(1),
   })
   .superRefine((s, ctx) => {
-    // Members added by add-learner take the ids after the initial ones, so a file may name them.
-    const addable = s.faults.some((f) => f.member?.["add-learner"] !== undefined);
+    // Added members take the names after the initial ones (m4 after m1..m3), so a file may name
+    // them.
+    const addable = s.faults.some(
+      (f) => f.member?.["add-learner"] !== undefined || f.member?.["add-voter"] !== undefined,
+    );
     const maxId = addable ? Number.POSITIVE_INFINITY : s.cluster.members;
     s.faults.forEach((fault, i) => {
       for (const { path, target } of targetsOf(fault)) {

@@ -53,11 +53,16 @@ export type FaultAction =
   | { readonly kind: "clock-drift"; readonly target: Target; readonly rate: number }
   | { readonly kind: "member"; readonly change: MemberChange };
 
-/** A `member:` fault: a membership change proposed through the leader (Raft-only clusters). */
+/**
+ * A `member:` fault: a membership change, proposed through the leader (Raft-only clusters) or
+ * made through the Cluster API by an operator (KV clusters; `replace` only there).
+ */
 export type MemberChange =
   | { readonly op: "add-learner" }
+  | { readonly op: "add-voter" }
   | { readonly op: "promote"; readonly target: Target | "newest-learner" }
-  | { readonly op: "remove"; readonly target: Target };
+  | { readonly op: "remove"; readonly target: Target }
+  | { readonly op: "replace"; readonly target: Target };
 
 /** A `disk:` fault's knobs (see the schema); each is undone when the fault ends. */
 export interface DiskFault {
@@ -261,6 +266,8 @@ function toAction(f: FaultSpec): FaultAction {
 function toMemberChange(m: NonNullable<FaultSpec["member"]>): MemberChange {
   if (m.promote !== undefined) return { op: "promote", target: m.promote };
   if (m.remove !== undefined) return { op: "remove", target: m.remove };
+  if (m.replace !== undefined) return { op: "replace", target: m.replace };
+  if (m["add-voter"] !== undefined) return { op: "add-voter" };
   return { op: "add-learner" };
 }
 

@@ -1,5 +1,6 @@
 // Checks of a KV cluster run, each reporting Violations under the scenario check's name:
-//   convergence   after healing, every member has the same HashKV at the same revision, the same
+//   convergence   after healing, every member of the final configuration (learners included,
+//                 removed members left out) has the same HashKV at the same revision, the same
 //                 compact revision and the same leases;
 //   watch         every watcher saw, in each gap-free segment of its history, exactly the committed
 //                 events of its range from the segment's start up to what it had seen, in order,
@@ -22,13 +23,18 @@ import {
 } from "../check/watch-guarantees.js";
 import { wallNowMs } from "../wall-time.js";
 import { decodeInternalRequest, type InternalRequest } from "../../src/server/internal-request.js";
-import type { CommittedLog, KvCluster } from "./kv-cluster.js";
+import type { CommittedLog, KvCluster, SimKvMember } from "./kv-cluster.js";
 import { describeEvent, type SimWatcher } from "./kv-client.js";
 import { modelInput, type EtcdOperation } from "./kv-workload.js";
 
+/** The slots of the final configuration: members not removed (up or down). */
+function finalMembers(cluster: KvCluster): SimKvMember[] {
+  return cluster.slots.filter((s) => s.phase === "member");
+}
+
 /** One line per member: its store hash at its revision, compact revision and leases. */
 export function memberStoreViews(cluster: KvCluster): string[] {
-  return cluster.slots.map((s) => {
+  return finalMembers(cluster).map((s) => {
     const m = s.member;
     if (m === undefined) return `${s.name} down`;
     if (s.corrupt !== undefined) return `${s.name} corrupt`;
@@ -45,10 +51,11 @@ export function memberStoreViews(cluster: KvCluster): string[] {
  * and is left out: its data is known bad, and it refuses every request.
  */
 export function checkConvergence(cluster: KvCluster, violations: Violations, atMs: number): void {
+  const members = finalMembers(cluster);
   const views = memberStoreViews(cluster);
-  const serving = views.filter((_, i) => cluster.slots[i]?.corrupt === undefined);
+  const serving = views.filter((_, i) => members[i]?.corrupt === undefined);
   if (new Set(serving).size <= 1) return;
-  const message = `members differ: ${views.map((v, i) => `m${i + 1} ${v}`).join(" | ")}`;
+  const message = `members differ: ${views.map((v, i) => `${members[i]?.name} ${v}`).join(" | ")}`;
   violations.add({ check: "convergence", atMs, member: undefined, message });
 }
 

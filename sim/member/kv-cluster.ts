@@ -4,10 +4,30 @@
 // Member on the old storage, which re-applies the committed log) or, with `disk`, a SimDisk: a
 // crash loses what was not fsynced, a restart recovers through DiskStorage (WAL and the newest
 // valid snapshot), and a member whose data fails its checksums comes back with the CORRUPT alarm.
+//
+// Membership is dynamic. A slot is a machine with a name (m1, m2, ...), a host, a network
+// endpoint and a disk; it holds one Raft member at a time. The initial members have ids 1..N; a
+// member that MemberAdd added (with the id the cluster chose) joins on a new slot, or on the slot of
+// a member it replaces, whose data was wiped. Peer messages carry the sender's and the receiver's
+// ids, so a message to or from an earlier member of a slot never reaches the new one. The cluster
+// follows the committed member list from the log (as the first member to apply each entry applied
+// it): the clients' endpoints are its started voters; a removed member stops once it applied its
+// removal, or when a peer that applied it refuses its messages (etcd's peer transport answers a
+// removed member so), and its process then exits for good.
 import { assert, unreachable } from "../../src/lib/assert.js";
 import { bytesToLatin1 } from "../../src/lib/bytes.js";
 import type { Result } from "../../src/lib/result.js";
 import type { EtcdError } from "../../src/api/errors.js";
+import type {
+  MemberAddRequest,
+  MemberAddResponse,
+  MemberListRequest,
+  MemberListResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
+  MemberRemoveRequest,
+  MemberRemoveResponse,
+} from "../../src/api/cluster.js";
 import type {
   CompactionRequest,
   CompactionResponse,
@@ -35,13 +55,19 @@ import type {
   WatchResponse,
 } from "../../src/api/rpc.js";
 import { Failpoints, type FailpointName } from "../../src/lib/failpoints.js";
-import { MemoryStorage } from "../../src/raft/index.js";
+import { decodeConfChange, MemoryStorage } from "../../src/raft/index.js";
 import type { ConfState, Entry, NodeId } from "../../src/raft/types.js";
 import { DiskStorage, describeFailure, type Recovered } from "../../src/storage/index.js";
 import { foldApplied, type AppliedSummary } from "../check/raft-safety.js";
 import { SimDisk, type CrashMode, type SimDiskFaults } from "../disk.js";
 import { FencedDisk } from "./fenced-disk.js";
 import type { MemberConfig } from "../../src/server/config.js";
+import {
+  decodeMemberChange,
+  Membership,
+  type MemberChange,
+  type MemberInfo,
+} from "../../src/server/membership.js";
 import {
   Member,
   type MemberOptions,
@@ -69,7 +95,11 @@ export type ClientRequest =
   | { readonly kind: "lease-keepalive"; readonly request: LeaseKeepAliveRequest }
   | { readonly kind: "lease-timetolive"; readonly request: LeaseTimeToLiveRequest }
   | { readonly kind: "lease-leases"; readonly request: LeaseLeasesRequest }
-  | { readonly kind: "hash-kv"; readonly request: HashKVRequest };
+  | { readonly kind: "hash-kv"; readonly request: HashKVRequest }
+  | { readonly kind: "member-add"; readonly request: MemberAddRequest }
+  | { readonly kind: "member-remove"; readonly request: MemberRemoveRequest }
+  | { readonly kind: "member-promote"; readonly request: MemberPromoteRequest }
+  | { readonly kind: "member-list"; readonly request: MemberListRequest };
 
 export type ClientResponse =
   | { readonly kind: "range"; readonly response: RangeResponse }
@@ -82,14 +112,26 @@ export type ClientResponse =
   | { readonly kind: "lease-keepalive"; readonly response: LeaseKeepAliveResponse }
   | { readonly kind: "lease-timetolive"; readonly response: LeaseTimeToLiveResponse }
   | { readonly kind: "lease-leases"; readonly response: LeaseLeasesResponse }
-  | { readonly kind: "hash-kv"; readonly response: HashKVResponse };
+  | { readonly kind: "hash-kv"; readonly response: HashKVResponse }
+  | { readonly kind: "member-add"; readonly response: MemberAddResponse }
+  | { readonly kind: "member-remove"; readonly response: MemberRemoveResponse }
+  | { readonly kind: "member-promote"; readonly response: MemberPromoteResponse }
+  | { readonly kind: "member-list"; readonly response: MemberListResponse };
 
 /** A watch stream request from a client; "close" ends the stream (the connection closes). */
 export type WatchStreamRequest = WatchRequest | { readonly request_union: "close" };
 
 /** Everything on the simulated wire. */
 export type NetMessage =
-  | { readonly type: "peer"; readonly message: MemberMessage }
+  | {
+      readonly type: "peer";
+      /** The sender's and receiver's Raft ids (absent: taken from the endpoint names). */
+      readonly from?: NodeId;
+      readonly to?: NodeId;
+      readonly message: MemberMessage;
+    }
+  /** A peer refused a message from `id`, which it knows as removed; `id` stops on hearing it. */
+  | { readonly type: "removed"; readonly id: NodeId }
   | { readonly type: "client-request"; readonly requestId: number; readonly request: ClientRequest }
   | {
       readonly type: "client-response";
@@ -143,6 +185,8 @@ export interface KvDurabilityStats {
   storageFailures: string[];
   /** The applied index each recovery started from (its snapshot's). */
   recoveredFromIndex: number[];
+  /** The index of each leader's snapshot the slot's members installed (catch-up by snapshot). */
+  installedSnapshots: number[];
 }
 
 /** The member's data directory on its disk. */
@@ -166,6 +210,8 @@ function messageDigest(m: NetMessage): number {
       const data = r.entries.reduce((h, e) => digestWords(h, digestBytes(e.data)), 0);
       return digestWords(hashString(r.type), r.from, r.to, r.term, r.index, r.commit, data);
     }
+    case "removed":
+      return digestWords(hashString(m.type), m.id);
     case "client-request":
       return digestWords(hashString(m.request.kind), m.requestId);
     case "client-response":
@@ -192,12 +238,47 @@ interface ServedStream {
   requestSeq: number;
 }
 
-/** One member slot: its host and storage live across crashes; `member` exists while not down. */
+/**
+ * What a slot holds: a member of the cluster (up or down); a member whose removal is committed and
+ * whose process still runs until it stops; or nothing any more (its process exited for good, and a
+ * replacement may start on the slot).
+ */
+export type SlotPhase = "member" | "removed" | "retired";
+
+/**
+ * How a removed member's process ended: its member stopped after applying its removal; a peer
+ * that had applied it refused its messages, and it stopped; it was down when removed; or the
+ * operator stopped it to replace it.
+ */
+export type SlotExit = "stopped" | "refused" | "down" | "decommissioned";
+
+/** The configuration of a fresh log: the initial cluster's voters. */
+function initialConfState(voters: readonly NodeId[]): ConfState {
+  return {
+    voters: [...voters],
+    learners: [],
+    votersOutgoing: [],
+    learnersNext: [],
+    autoLeave: false,
+  };
+}
+
+/**
+ * One member slot, a machine: its host, endpoint and disk outlive the members it holds; its
+ * storage lives across crashes; `member` exists while not down.
+ */
 export class SimKvMember {
   member: Member | undefined;
-  /** How many times a Member was started on this slot. */
+  /** How many times a Member was started on this slot since its current member joined. */
   incarnation = 0;
-  readonly storage: MemoryStorage;
+  /** The Raft id of the slot's current member (a replacement gets a new one). */
+  id: NodeId;
+  /** Which member of the slot this is: 1 for the first, 2 after one replacement, ... */
+  life = 1;
+  phase: SlotPhase = "member";
+  /** How the slot's last removed member exited (undefined while its member is one). */
+  exit: SlotExit | undefined;
+  storage: MemoryStorage;
   /**
    * Watch streams served here, by "client/streamId"; lost with a crash. A stream behaves like the
    * connection it stands for: requests are taken in order, once; a missing request breaks it (it
@@ -227,26 +308,35 @@ export class SimKvMember {
     failpointCrashes: [],
     storageFailures: [],
     recoveredFromIndex: [],
+    installedSnapshots: [],
   };
 
   constructor(
-    readonly id: NodeId,
+    id: NodeId,
     readonly name: string,
     readonly host: SimHost,
-    peers: readonly NodeId[],
+    private readonly peers: readonly NodeId[],
   ) {
-    const confState = {
-      voters: [...peers],
-      learners: [],
-      votersOutgoing: [],
-      learnersNext: [],
-      autoLeave: false,
-    };
-    this.storage = new MemoryStorage({ confState });
+    this.id = id;
+    this.storage = new MemoryStorage({ confState: initialConfState(peers) });
   }
 
   get up(): boolean {
     return this.host.state !== "down" && this.member !== undefined;
+  }
+
+  /** The slot takes a new member `id` after its earlier one retired: empty storage, no alarm. */
+  renew(id: NodeId): void {
+    assert(this.phase === "retired" && this.member === undefined, () => `${this.name} is in use`);
+    this.id = id;
+    this.life++;
+    this.phase = "member";
+    this.exit = undefined;
+    this.incarnation = 0;
+    this.storage = new MemoryStorage({ confState: initialConfState(this.peers) });
+    this.streams.clear();
+    this.corrupt = undefined;
+    this.restartAfterMs = undefined;
   }
 }
 
@@ -281,8 +371,27 @@ export class KvCluster {
   readonly committed = new CommittedLog();
   readonly violations = new Violations();
   readonly checker: RaftSafetyChecker;
-  readonly slots: readonly SimKvMember[];
-  private readonly ids: NodeId[];
+  /**
+   * The names of the committed member list's started voters, in slot order: where clients send
+   * their requests (etcd clients sync their endpoints from the member list, learners left out).
+   * Updated in place, so whoever holds the array sees each change.
+   */
+  readonly endpoints: string[];
+  private readonly all: SimKvMember[];
+  /** The initial cluster's ids: every member's first configuration, and the cluster id. */
+  private readonly initialIds: NodeId[];
+  /** Every id a slot ever held, with that slot: routing, and dropping an earlier member's mail. */
+  private readonly slotOfId = new Map<NodeId, SimKvMember>();
+  /** The committed member list, as the first member to apply each entry applied it. */
+  private readonly membership: Membership;
+  /** The last entry the member list has followed (every entry, in index order). */
+  private membershipIndex = 0;
+  /** Request ids of the member changes applied: a duplicated proposal takes effect once. */
+  private readonly appliedChanges = new Set<number>();
+  /** Each removed id, with the index of the entry that removed it. */
+  private readonly removedAtIndex = new Map<NodeId, number>();
+  /** The number of the machine the next added member gets (m4 after m1..m3). */
+  private nextMachine: number;
   /** The state every member reaches at each applied index (disk mode: for the safety checker). */
   private readonly summaries: AppliedSummary[] = [{ index: 0, proposals: 0, digest: 0 }];
   /** Every applied entry, by index (disk mode: the log survives compaction only here). */
@@ -298,19 +407,25 @@ export class KvCluster {
       kind: messageKind,
     });
     this.checker = new RaftSafetyChecker(this.violations, () => world.nowMs);
-    this.ids = Array.from({ length: options.members }, (_, i) => i + 1);
-    this.slots = this.ids.map((id) => {
-      const slot = new SimKvMember(
-        id,
-        memberName(id),
-        new SimHost(world, memberName(id)),
-        this.ids,
-      );
-      this.network.attach(slot.name, (from, m) => slot.host.run(() => this.deliver(slot, from, m)));
-      if (options.disk !== undefined) this.attachDisk(slot, options.disk);
-      return slot;
-    });
-    for (const slot of this.slots) this.boot(slot);
+    this.initialIds = Array.from({ length: options.members }, (_, i) => i + 1);
+    this.membership = Membership.initial(this.initialIds);
+    this.nextMachine = options.members + 1;
+    this.all = this.initialIds.map((id) => this.newSlot(id, memberName(id)));
+    this.endpoints = this.all.map((s) => s.name);
+    for (const slot of this.all) this.boot(slot);
+  }
+
+  private newSlot(id: NodeId, name: string): SimKvMember {
+    const slot = new SimKvMember(id, name, new SimHost(this.world, name), this.initialIds);
+    this.network.attach(name, (from, m) => slot.host.run(() => this.deliver(slot, from, m)));
+    if (this.options.disk !== undefined) this.attachDisk(slot, this.options.disk);
+    this.slotOfId.set(id, slot);
+    return slot;
+  }
+
+  /** Every slot, in the order the machines joined (removed and retired ones too). */
+  get slots(): readonly SimKvMember[] {
+    return this.all;
   }
 
   /** Whether the cluster's members live on simulated disks. */
@@ -320,7 +435,7 @@ export class KvCluster {
 
   /** Members that raised the CORRUPT alarm: they serve nothing and checks leave them out. */
   corruptNames(): string[] {
-    return this.slots.filter((s) => s.corrupt !== undefined).map((s) => s.name);
+    return this.all.filter((s) => s.corrupt !== undefined).map((s) => s.name);
   }
 
   /**
@@ -329,7 +444,7 @@ export class KvCluster {
    */
   committedEntries(): Entry[] {
     if (this.durable) return this.appliedEntries.filter((e) => e !== undefined);
-    const best = this.slots.reduce((a, b) =>
+    const best = this.all.reduce((a, b) =>
       b.storage.initialState().hardState.commit > a.storage.initialState().hardState.commit ? b : a,
     );
     const commit = best.storage.initialState().hardState.commit;
@@ -337,14 +452,75 @@ export class KvCluster {
     return typeof entries === "string" ? [] : entries;
   }
 
+  /** The slots that hold a member of the cluster, up or down (not removed ones): fault targets. */
   get names(): string[] {
-    return this.slots.map((s) => s.name);
+    return this.all.filter((s) => s.phase === "member").map((s) => s.name);
   }
 
   slot(name: string): SimKvMember {
-    const s = this.slots.find((x) => x.name === name);
+    const s = this.all.find((x) => x.name === name);
     assert(s !== undefined, () => `no member ${name}`);
     return s;
+  }
+
+  /** The slot whose current member has Raft id `id`, if any. */
+  slotById(id: NodeId): SimKvMember | undefined {
+    const slot = this.slotOfId.get(id);
+    return slot?.id === id ? slot : undefined;
+  }
+
+  /** The committed member list (ids, names once published, learner flags), by id. */
+  committedMembers(): MemberInfo[] {
+    return this.membership.list();
+  }
+
+  /** Whether the committed member list holds `name`'s current member as a learner. */
+  isLearner(name: string): boolean {
+    return this.membership.get(this.slot(name).id)?.isLearner === true;
+  }
+
+  /** The machine name of the next member added on a new slot: m4 after m1..m3, and so on. */
+  reserveName(): string {
+    return memberName(this.nextMachine++);
+  }
+
+  /**
+   * Starts the member MemberAdd added as `id` on machine `name` (etcd's
+   * --initial-cluster-state=existing): on a new slot with a fresh disk, or on the retired slot of
+   * the member it replaces (see decommission). It starts from the initial cluster's configuration
+   * with an empty log, and catches up from the leader through the log or a snapshot.
+   */
+  join(name: string, id: NodeId): SimKvMember {
+    assert(!this.slotOfId.has(id), () => `member ${id} joined already`);
+    let slot = this.all.find((s) => s.name === name);
+    if (slot === undefined) {
+      slot = this.newSlot(id, name);
+      this.all.push(slot);
+    } else {
+      slot.renew(id);
+      this.slotOfId.set(id, slot);
+      this.checker.onReplaced(name);
+      slot.host.restart();
+    }
+    this.boot(slot);
+    return slot;
+  }
+
+  /**
+   * An operator takes the machine of a removed member out for its replacement: the process is
+   * stopped if it still runs, and its data is wiped; `join` may then start a new member there.
+   */
+  decommission(name: string): void {
+    const slot = this.slot(name);
+    if (slot.phase !== "retired") this.retire(slot, "decommissioned");
+    slot.disk?.wipe();
+  }
+
+  /** The slot's process exits for good. */
+  private retire(slot: SimKvMember, exit: SlotExit): void {
+    if (slot.host.state !== "down") this.stopProcess(slot);
+    slot.phase = "retired";
+    slot.exit ??= exit;
   }
 
   /** The live Member of `name`; asserts it is not down. */
@@ -359,8 +535,8 @@ export class KvCluster {
     let best: SimKvMember | undefined;
     let bestTerm = -1;
     let maxTerm = -1;
-    for (const s of this.slots) {
-      if (!s.up || s.host.state !== "up") continue;
+    for (const s of this.all) {
+      if (!s.up || s.host.state !== "up" || s.phase !== "member") continue;
       const st = (s.member as Member).status();
       maxTerm = Math.max(maxTerm, st.raftTerm);
       if (st.role === "StateLeader" && st.raftTerm > bestTerm) {
@@ -378,13 +554,9 @@ export class KvCluster {
   crash(name: string, mode?: CrashMode, loseUnsynced = true): void {
     const slot = this.slot(name);
     if (slot.host.state === "down") return;
-    slot.host.crash();
-    slot.member = undefined;
-    slot.streams.clear();
+    this.stopProcess(slot);
     const disk = slot.disk;
     if (disk === undefined) return;
-    slot.fenced?.fence();
-    slot.fenced = undefined;
     // Only the process died: the kernel keeps its page cache and writes it back later.
     if (!loseUnsynced) {
       slot.durability.crashes++;
@@ -395,10 +567,22 @@ export class KvCluster {
     slot.durability.crashModes[lost] = (slot.durability.crashModes[lost] ?? 0) + 1;
   }
 
-  /** Restarts a member that is down (a no-op otherwise); a corrupt member stays corrupt. */
+  /** The process dies: its member, timers and connections are gone, and its disk is fenced. */
+  private stopProcess(slot: SimKvMember): void {
+    slot.host.crash();
+    slot.member = undefined;
+    slot.streams.clear();
+    slot.fenced?.fence();
+    slot.fenced = undefined;
+  }
+
+  /**
+   * Restarts a member that is down (a no-op otherwise, and for a removed member); a corrupt
+   * member stays corrupt.
+   */
   restart(name: string): void {
     const slot = this.slot(name);
-    if (slot.host.state !== "down") return;
+    if (slot.host.state !== "down" || slot.phase !== "member") return;
     slot.host.restart();
     slot.durability.restarts++;
     this.boot(slot);
@@ -439,7 +623,7 @@ export class KvCluster {
       dir: KV_DATA_DIR,
       segmentBytes: o.segmentBytes,
       failpoints: slot.failpoints,
-      initialConfState: this.confState(),
+      initialConfState: initialConfState(this.initialIds),
     };
     DiskStorage.open(fenced, options, (opened) => {
       if (!opened.ok) {
@@ -521,27 +705,24 @@ export class KvCluster {
     this.appliedEntries[e.index - 1] = e;
   }
 
-  private confState(): ConfState {
-    return {
-      voters: [...this.ids],
-      learners: [],
-      votersOutgoing: [],
-      learnersNext: [],
-      autoLeave: false,
-    };
-  }
-
   private start(slot: SimKvMember, durable: MemberOptions["durable"]): void {
+    const id = slot.id;
     // A restarted process draws fresh randomness (request-id and read-context epochs depend on it).
-    const stream =
-      slot.incarnation === 0 ? `member-${slot.id}` : `member-${slot.id}/${slot.incarnation}`;
+    const stream = slot.incarnation === 0 ? `member-${id}` : `member-${id}/${slot.incarnation}`;
     slot.incarnation++;
+    // A member MemberAdd added starts from the initial cluster and learns the rest from the log.
+    const joining = !this.initialIds.includes(id);
+    const attributes = { name: slot.name, clientURLs: [`http://${slot.name}:2379`] };
     slot.member = new Member({
-      id: slot.id,
-      peers: this.ids,
+      id,
+      peers: this.initialIds,
+      ...(joining ? { joining, attributes } : {}),
       env: { clock: slot.host, timers: slot.host, random: this.world.stream(stream) },
-      send: (to, message) =>
-        this.network.send(slot.name, memberName(to), { type: "peer", message }),
+      send: (to, message) => {
+        const endpoint = this.endpointOf(to);
+        if (endpoint === undefined) return;
+        this.network.send(slot.name, endpoint, { type: "peer", from: id, to, message });
+      },
       config: {
         heartbeatMs: this.options.heartbeatMs,
         electionMs: this.options.electionMs,
@@ -550,7 +731,10 @@ export class KvCluster {
       storage: slot.storage,
       observer: this.observer(slot),
       onCommit: (txn) => this.committed.record(txn.revision, txn.events),
-      onRestore: () => slot.streams.clear(),
+      onRestore: (index) => {
+        slot.streams.clear();
+        slot.durability.installedSnapshots.push(index);
+      },
       ...(durable === undefined ? {} : { durable }),
       ...(slot.corrupt === undefined ? {} : { corrupt: slot.corrupt }),
     });
@@ -565,10 +749,83 @@ export class KvCluster {
       onLeader: (term, termAt, snapshotIndex) => c.onLeader(slot.name, term, termAt, snapshotIndex),
       onApply: (entry) => {
         if (this.durable) this.recordApplied(entry);
+        this.followMembership(entry);
         c.onApply(slot.name, entry);
       },
       onRestore: (index) => c.onRestore(slot.name, this.summaryAt(index)),
     };
+  }
+
+  /**
+   * Where a message to member `id` goes: its slot's endpoint, or nowhere for an earlier member of
+   * a slot. A member the cluster did not start (a test's own joiner) listens under its id's name.
+   */
+  private endpointOf(id: NodeId): string | undefined {
+    const slot = this.slotOfId.get(id);
+    if (slot !== undefined) return slot.id === id ? slot.name : undefined;
+    const name = memberName(id);
+    return this.all.some((s) => s.name === name) ? undefined : name;
+  }
+
+  /**
+   * Follows the committed member list: each entry once, in index order, the first time a member
+   * applies it, decided as the members decide (membership.ts checks, one effect per request id).
+   */
+  private followMembership(e: Entry): void {
+    if (e.index !== this.membershipIndex + 1) return;
+    this.membershipIndex = e.index;
+    if (e.type === "EntryNormal") return;
+    const change = memberChangeOf(e);
+    if (change === undefined || this.appliedChanges.has(change.requestId)) return;
+    this.appliedChanges.add(change.requestId);
+    if (!this.membership.validate(change).ok || this.removesLastVoter(change)) return;
+    this.membership.apply(change);
+    if (change.action === "remove") this.onRemoved(change.member.id, e.index);
+    this.refreshEndpoints();
+  }
+
+  /** Raft refuses to remove the last voter; the members then leave their list as it is. */
+  private removesLastVoter(change: MemberChange): boolean {
+    if (change.action !== "remove") return false;
+    const voters = this.membership.list().filter((m) => !m.isLearner);
+    return voters.length === 1 && voters[0]?.id === change.member.id;
+  }
+
+  private onRemoved(id: NodeId, index: number): void {
+    this.removedAtIndex.set(id, index);
+    const slot = this.slotById(id);
+    if (slot === undefined || slot.phase !== "member") return;
+    slot.phase = "removed";
+    this.awaitExit(slot, id);
+  }
+
+  /** A removed member's process exits once the member has stopped (at once if it is down). */
+  private awaitExit(slot: SimKvMember, id: NodeId): void {
+    this.world.schedule(this.options.heartbeatMs, slot.name, "removed:await-exit", id, () => {
+      if (slot.id !== id || slot.phase !== "removed") return;
+      const member = slot.member;
+      if (member === undefined) this.retire(slot, "down");
+      else if (member.status().stopped) this.retire(slot, "stopped");
+      else this.awaitExit(slot, id);
+    });
+  }
+
+  private refreshEndpoints(): void {
+    const started = (id: NodeId): boolean => {
+      const m = this.membership.get(id);
+      return m !== undefined && !m.isLearner && m.name !== "";
+    };
+    const next = this.all.filter((s) => s.phase === "member" && started(s.id)).map((s) => s.name);
+    this.endpoints.splice(0, this.endpoints.length, ...next);
+  }
+
+  /**
+   * Whether `member` refuses messages from `id`: it applied the removal of `id` (etcd's peer
+   * transport answers a removed member's messages so, and the removed member stops).
+   */
+  private refuses(member: Member, id: NodeId): boolean {
+    const removedAt = this.removedAtIndex.get(id);
+    return removedAt !== undefined && member.consistentIndex >= removedAt;
   }
 
   private deliver(slot: SimKvMember, from: string, m: NetMessage): void {
@@ -576,10 +833,22 @@ export class KvCluster {
     if (member === undefined) return;
     switch (m.type) {
       case "peer": {
-        const id = memberIdOf(from);
-        if (id !== undefined) member.receive(id, m.message);
+        // Mail for an earlier member of this slot: that member is gone.
+        if (m.to !== undefined && m.to !== slot.id) return;
+        const id = m.from ?? memberIdOf(from);
+        if (id === undefined) return;
+        if (this.refuses(member, id)) {
+          this.network.send(slot.name, from, { type: "removed", id });
+          return;
+        }
+        member.receive(id, m.message);
         return;
       }
+      case "removed":
+        if (m.id !== slot.id || member.status().stopped) return;
+        slot.exit = "refused";
+        member.stop();
+        return;
       case "client-request": {
         if ((slot.lastRequestId.get(from) ?? -1) >= m.requestId) return;
         slot.lastRequestId.set(from, m.requestId);
@@ -640,6 +909,13 @@ export class KvCluster {
   }
 }
 
+/** The member change a conf change entry carries, if any. */
+function memberChangeOf(e: Entry): MemberChange | undefined {
+  const cc = decodeConfChange(e.type, e.data);
+  if (cc === undefined || cc.kind !== "ConfChange" || cc.context.length === 0) return undefined;
+  return decodeMemberChange(cc.context);
+}
+
 /** Calls the member method for `request`; `reply` gets its result. */
 export function serveClient(
   member: Member,
@@ -675,6 +951,14 @@ export function serveClient(
       return member.leaseLeases(request.request, as(request.kind));
     case "hash-kv":
       return member.hashKV(request.request, as(request.kind));
+    case "member-add":
+      return member.memberAdd(request.request, as(request.kind));
+    case "member-remove":
+      return member.memberRemove(request.request, as(request.kind));
+    case "member-promote":
+      return member.memberPromote(request.request, as(request.kind));
+    case "member-list":
+      return member.memberList(request.request, as(request.kind));
     default:
       return unreachable(request, "client request");
   }

@@ -1,5 +1,6 @@
 // The pieces of a KV run, wired on one world: the cluster, the recording clients with their
 // traffic and compactor, and the watchers of the key prefix. Runs add faults and checks around it.
+// Clients and watchers pick members from the cluster's endpoints, which follow the membership.
 import { latin1ToBytes, prefixEnd } from "../../src/lib/bytes.js";
 import type { MemberConfig } from "../../src/server/config.js";
 import type { LinkFaults } from "../net.js";
@@ -67,7 +68,7 @@ export class KvHarness {
       this.world,
       clients,
       client("compactor"),
-      this.cluster.names,
+      this.cluster.endpoints,
       this.world.stream("workload"),
       {
         profile: o.profile,
@@ -88,7 +89,7 @@ export class KvHarness {
           this.cluster.network,
           `watch-${i}`,
           client(`watch-${i}-lister`),
-          this.cluster.names,
+          this.cluster.endpoints,
           this.world.stream(`watch-${i}`),
           {
             key: prefix,

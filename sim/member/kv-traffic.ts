@@ -374,6 +374,10 @@ function learnMods(s: ClientState, request: ClientRequest, r: ClientResponse): v
     case "lease-timetolive":
     case "lease-leases":
     case "hash-kv":
+    case "member-add":
+    case "member-remove":
+    case "member-promote":
+    case "member-list":
       return;
     default:
       return unreachable(r, "client response");

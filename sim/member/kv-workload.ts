@@ -140,6 +140,10 @@ export function modelInput(r: ClientRequest): Model.EtcdInput | undefined {
     case "lease-timetolive":
     case "lease-leases":
     case "hash-kv":
+    case "member-add":
+    case "member-remove":
+    case "member-promote":
+    case "member-list":
       return undefined;
     default:
       return unreachable(r, "client request");
@@ -203,6 +207,10 @@ export function modelOutput(r: ClientResponse): Model.EtcdOutput | undefined {
     case "lease-timetolive":
     case "lease-leases":
     case "hash-kv":
+    case "member-add":
+    case "member-remove":
+    case "member-promote":
+    case "member-list":
       return undefined;
     default:
       return unreachable(r, "client response");

@@ -8,6 +8,10 @@
 //   watch         each watcher's events against the committed log (see kv-checks.ts) and etcd's
 //                 nine watch guarantees per watch stream (sim/check/watch-guarantees.ts);
 //   linearizable  the client history against the etcd model, 20 s of checking at most.
+// Membership faults go through an operator (kv-operator.ts) that uses the Cluster API under the
+// run's faults; each change's outcome ends its fault window in the report, and the operator's
+// calls are operations of the run. Liveness probes, convergence compares and clients use the
+// members of the final (committed) configuration; removed members are left out.
 import { latin1ToBytes } from "../../src/lib/bytes.js";
 import type { Event } from "../../src/api/kv.js";
 import { verdicts } from "../check/verdicts.js";
@@ -36,6 +40,7 @@ import {
 } from "./kv-checks.js";
 import { SimClient, type SimWatcher } from "./kv-client.js";
 import { CLIENT_TIMEOUT_MS, KvHarness } from "./kv-harness.js";
+import { KvOperator } from "./kv-operator.js";
 import type { KvTraffic } from "./kv-traffic.js";
 import { historyJsonLines } from "./kv-workload.js";
 
@@ -54,13 +59,23 @@ export interface KvAdmin {
   readonly traffic: KvTraffic;
 }
 
+/** The operator's pause between two tries of a membership change. */
+const OPERATOR_RETRY_MS = 500;
+
 /** Compactions stay this many revisions behind the newest, so recent reads still succeed. */
 const COMPACT_LAG = 5;
 
-export function kvNemesisView(cluster: KvCluster, admin?: KvAdmin): NemesisCluster {
+export function kvNemesisView(
+  cluster: KvCluster,
+  admin?: KvAdmin,
+  operator?: KvOperator,
+): NemesisCluster {
   const host = (name: string) => cluster.slot(name).host;
   return {
-    names: cluster.names,
+    // Read at each fault: added members are targets too, removed ones no more.
+    get names() {
+      return cluster.names;
+    },
     leaderName: () => cluster.leader()?.name,
     isDown: (n) => host(n).state === "down",
     crash: (n, how) => cluster.crash(n, how?.mode, how?.loseUnsynced ?? true),
@@ -71,7 +86,7 @@ export function kvNemesisView(cluster: KvCluster, admin?: KvAdmin): NemesisClust
     network: cluster.network as NemesisCluster["network"],
     durable: cluster.durable ? kvDurableControls(cluster) : undefined,
     compact: admin === undefined ? undefined : () => compactNow(cluster, admin),
-    membership: undefined,
+    membership: operator,
   };
 }
 
@@ -172,7 +187,8 @@ class LivenessProbe {
 
   /** Probes members from index `i` on; `done(true)` if all answered ok. */
   private probe(i: number, round: number, done: (allOk: boolean) => void): void {
-    const member = this.cluster.names[i];
+    // The voters of the configuration now (learners serve no writes; removed members are gone).
+    const member = this.cluster.endpoints[i];
     if (member === undefined) return done(true);
     // A member with the CORRUPT alarm is out for good: liveness asks the others.
     if (this.cluster.slot(member).corrupt !== undefined || this.answered.has(member)) {
@@ -254,8 +270,35 @@ function watchArtifact(watchers: readonly SimWatcher[]) {
   }));
 }
 
+/** What a KV run adds to its scenario, for tests and benchmarks. */
+export interface KvRunOptions {
+  /** TTL of the leases clients grant (default an hour: only revokes end them). */
+  readonly leaseTtlS?: number;
+  /** Runs once the cluster, traffic and nemesis are set up, before the world runs. */
+  readonly prepare?: (run: KvRun) => void;
+}
+
+/** A finished (or, inside `prepare`, about to start) KV run, for tests that look inside it. */
+export interface KvRun {
+  readonly world: World;
+  readonly cluster: KvCluster;
+  readonly harness: KvHarness;
+  /** The membership operator (scenarios with member faults). */
+  readonly operator: KvOperator | undefined;
+}
+
 /** Runs a KV scenario with `seed`; everything the run leaves behind. */
 export function runKv(scenario: Scenario, seed: number, scenarioText: string): RunArtifacts {
+  return runKvCluster(scenario, seed, scenarioText).artifacts;
+}
+
+/** One KV run, with the run's insides (cluster, harness, operator) for tests. */
+export function runKvCluster(
+  scenario: Scenario,
+  seed: number,
+  scenarioText: string,
+  options: KvRunOptions = {},
+): KvRun & { readonly artifacts: RunArtifacts } {
   const profile = scenario.workload.profile;
   if (profile === "raft-proposals") throw new Error("runKv: raft-proposals is not a KV profile");
   const wallStart = wallNowMs();
@@ -273,7 +316,7 @@ export function runKv(scenario: Scenario, seed: number, scenarioText: string): R
     watchers: scenario.workload.watchers,
     ratePerS: scenario.workload.ratePerS,
     trafficEndMs,
-    leaseTtlS: 3_600,
+    leaseTtlS: options.leaseTtlS ?? 3_600,
     compactEveryMs: profile === "kubernetes" ? 5_000 : 2_000,
     ...(disk === undefined ? {} : { disk }),
   });
@@ -286,7 +329,15 @@ export function runKv(scenario: Scenario, seed: number, scenarioText: string): R
         traffic: h.traffic,
       }
     : undefined;
-  const nemesis = new Nemesis(world, kvNemesisView(cluster, admin), scenario);
+  // Likewise the membership operator.
+  const operator = scenario.faults.some((f) => f.action.kind === "member")
+    ? new KvOperator(world, cluster, {
+        deadlineMs: scenario.faultsEndMs,
+        retryMs: OPERATOR_RETRY_MS,
+        timeoutMs: CLIENT_TIMEOUT_MS,
+      })
+    : undefined;
+  const nemesis = new Nemesis(world, kvNemesisView(cluster, admin, operator), scenario);
   nemesis.start();
   const withinMs = scenario.checks.livenessWithinMs;
   const probe =
@@ -302,9 +353,12 @@ export function runKv(scenario: Scenario, seed: number, scenarioText: string): R
   probe?.start();
   const interval = Math.max(scenario.cluster.heartbeatMs, Math.ceil(endMs / 1500));
   const timeline = sampleTimeline(world, cluster, interval, endMs);
+  const run: KvRun = { world, cluster, harness: h, operator };
+  options.prepare?.(run);
   world.runUntil({ untilMs: endMs - 2_000 });
   h.stopWatchers();
   world.runUntil({ untilMs: endMs });
+  operator?.finish();
 
   const names = scenario.checks.names;
   const violations = new Violations();
@@ -344,15 +398,16 @@ export function runKv(scenario: Scenario, seed: number, scenarioText: string): R
       network: { ...cluster.network.stats },
     },
   };
-  return {
+  const artifacts: RunArtifacts = {
     summary,
     scenarioText,
     checks: withLinearizableDetail(verdicts(names, all), linearizable),
-    operations: ops,
+    operations: operator === undefined ? ops : [...ops, ...operator.operations],
     timeline,
     historyJsonLines: historyJsonLines(history),
     watch: watchArtifact(h.watchers),
   };
+  return { ...run, artifacts };
 }
 
 /** The linearizable verdict says what the checker answered ("linearizable (...)", "unknown: ..."). */

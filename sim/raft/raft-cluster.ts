@@ -182,6 +182,18 @@ export class RaftCluster {
     return member;
   }
 
+  /**
+   * Starts a member with a fresh id and proposes it as a voter straight away; it catches up as a
+   * voter (counted in the quorum from the moment its addition applies).
+   */
+  addVoter(): RaftMember {
+    const id = Math.max(...this.all.map((m) => m.id)) + 1;
+    const member = this.newMember(id);
+    this.all.push(member);
+    this.proposeChange("ConfChangeAddNode", id, (c) => c.voters.includes(id));
+    return member;
+  }
+
   /** Proposes promoting a learner to voter. */
   promote(id: NodeId): void {
     this.proposeChange("ConfChangeAddNode", id, (c) => c.voters.includes(id));

@@ -54,14 +54,18 @@ function nemesisView(cluster: RaftCluster): NemesisCluster {
     network: cluster.network as NemesisCluster["network"],
     durable: cluster.storage === "disk" ? durableControls(cluster) : undefined,
     compact: undefined,
+    // Changes are offered through the leader until its configuration shows them; no outcome.
     membership: {
-      addLearner: () => cluster.addLearner().name,
+      add: (asLearner) => (asLearner ? cluster.addLearner() : cluster.addVoter()).name,
       newestLearner: () => {
         const id = cluster.learners().at(-1);
         return id === undefined ? undefined : memberName(id);
       },
       promote: (n) => cluster.promote(get(n).id),
       remove: (n) => cluster.remove(get(n).id),
+      replace: () => {
+        throw new Error("replace: a Raft-only member has no data to wipe (the schema refuses it)");
+      },
     },
   };
 }

@@ -104,7 +104,9 @@ function faultsTable(a: RunArtifacts): string {
   const rows = faults
     .map((w) => {
       const end = w.endMs === undefined ? "end of run" : `${(w.endMs / 1000).toFixed(2)} s`;
-      return `<tr><td><span class="swatch" style="background:${FAULT_COLORS[w.kind]}"></span>${escapeHtml(w.kind)}</td><td>${(w.startMs / 1000).toFixed(2)} s</td><td>${end}</td><td>${escapeHtml(w.description)}</td></tr>`;
+      // A membership change's outcome, once it settled.
+      const what = w.outcome === undefined ? w.description : `${w.description} \u2192 ${w.outcome}`;
+      return `<tr><td><span class="swatch" style="background:${FAULT_COLORS[w.kind]}"></span>${escapeHtml(w.kind)}</td><td>${(w.startMs / 1000).toFixed(2)} s</td><td>${end}</td><td>${escapeHtml(what)}</td></tr>`;
     })
     .join("");
   return `<h2>Faults (${faults.length})</h2><p class="caption">Shaded in every chart below, in these colours.</p><table><tr><th>kind</th><th>start</th><th>end</th><th>what</th></tr>${rows}</table>`;

@@ -147,7 +147,7 @@ describe("member faults in scenario files", () => {
       "m.yaml:9: faults[1].member.promote: no member m9: the cluster has members 1..3",
     );
     expect(errorOf(memberScenario(3, "  - { at: 4s, member: { remove: m2, promote: m3 } }"))).toBe(
-      "m.yaml:9: faults[1].member: member has exactly one of add-learner, promote, remove (found promote, remove)",
+      "m.yaml:9: faults[1].member: member has exactly one of add-learner, add-voter, promote, remove, replace (found promote, remove)",
     );
     expect(
       errorOf(memberScenario(3, "  - { at: 4s, member: { add-learner: true }, for: 2s }")),
