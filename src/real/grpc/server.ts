@@ -25,7 +25,7 @@ import type { SnapshotResponse } from "../../api/maintenance.js";
 import type { Result } from "../../lib/result.js";
 import type { Backend, Done } from "./backend.js";
 import { CodecError, codecFor, messageCodec, type MessageCodec } from "./codec.js";
-import { rawServiceDefinition, type MethodInfo, methodsOf, type ServiceName } from "./services.js";
+import { methodInfo, rawServiceDefinition, type MethodInfo, type ServiceName } from "./services.js";
 import { alignSnapshot, snapshotSha256 } from "./snapshot-trailer.js";
 import {
   internalStatus,
@@ -99,9 +99,7 @@ export function createGrpcServer(backend: Backend, options: GrpcServerOptions = 
 // ---- unary calls -----------------------------------------------------------------------------------
 
 function info(service: ServiceName, method: string): MethodInfo {
-  const found = methodsOf(service).find((m) => m.method === method);
-  if (found === undefined) throw new Error(`no method ${service}/${method}`);
-  return found;
+  return methodInfo(service, method);
 }
 
 function codecsOf(m: MethodInfo): { req: MessageCodec<unknown>; resp: MessageCodec<unknown> } {

@@ -43,10 +43,14 @@ function typeName(type: protobuf.Type | null, fallback: string): string {
   return type === null ? fallback : type.fullName.replace(/^\./, "");
 }
 
-/** Every method of `service`, in .proto order. */
+const methodCache = new Map<ServiceName, MethodInfo[]>();
+
+/** Every method of `service`, in .proto order (computed once per service). */
 export function methodsOf(service: ServiceName): MethodInfo[] {
+  const cached = methodCache.get(service);
+  if (cached !== undefined) return cached;
   const svc = descriptorRoot().lookupService(service);
-  return svc.methodsArray.map((m) => ({
+  const methods = svc.methodsArray.map((m) => ({
     service,
     method: m.name,
     path: `/${service}/${m.name}`,
@@ -55,12 +59,20 @@ export function methodsOf(service: ServiceName): MethodInfo[] {
     requestStream: m.requestStream === true,
     responseStream: m.responseStream === true,
   }));
+  methodCache.set(service, methods);
+  return methods;
 }
+
+const methodByPath = new Map<string, MethodInfo>();
 
 /** One method; throws for a name the service does not have. */
 export function methodInfo(service: ServiceName, method: string): MethodInfo {
+  const path = `/${service}/${method}`;
+  const cached = methodByPath.get(path);
+  if (cached !== undefined) return cached;
   const found = methodsOf(service).find((m) => m.method === method);
   if (found === undefined) throw new Error(`no method ${service}/${method}`);
+  methodByPath.set(path, found);
   return found;
 }
 
