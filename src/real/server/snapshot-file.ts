@@ -1,7 +1,8 @@
 // detcd's snapshot file (what Maintenance.Snapshot streams and `snapshot save` writes): the magic
-// "DETCDSN1", then a member snapshot (src/server/member-snapshot.ts: kv store, leases, alarms,
-// member list, consistent index), then — added by the Snapshot service, as etcd does — the sha256
-// of everything before it. `snapshot restore` reads it into a new data directory for a new cluster.
+// "DETCDSN1", the length of the member snapshot as a big-endian u64, the member snapshot
+// (src/server/member-snapshot.ts: kv store, leases, alarms, member list, consistent index), then —
+// added by the Snapshot service — zero padding to a multiple of 512 bytes and the sha256 of
+// everything before it (etcdctl accepts only files shaped like etcd's: pages plus the trailer). `snapshot restore` reads it into a new data directory for a new cluster.
 import { promises as fs } from "node:fs";
 import { ok, err, type Result } from "../../lib/result.js";
 import { crc32c } from "../../mvcc/crc32c.js";
@@ -24,18 +25,27 @@ const MAGIC = [0x44, 0x45, 0x54, 0x43, 0x44, 0x53, 0x4e, 0x31]; // "DETCDSN1"
 
 /** The file content (before the trailer) for a member's encoded snapshot. */
 export function encodeSnapshotFile(memberSnapshot: Uint8Array): Uint8Array {
-  const out = new Uint8Array(MAGIC.length + memberSnapshot.length);
+  const out = new Uint8Array(HEADER_BYTES + memberSnapshot.length);
   out.set(MAGIC, 0);
-  out.set(memberSnapshot, MAGIC.length);
+  new DataView(out.buffer).setBigUint64(MAGIC.length, BigInt(memberSnapshot.length));
+  out.set(memberSnapshot, HEADER_BYTES);
   return out;
 }
 
+const HEADER_BYTES = MAGIC.length + 8;
+
 /** Parses file content (trailer already checked and removed). */
 export function decodeSnapshotFile(content: Uint8Array): Result<MemberSnapshotParts, string> {
-  if (content.length < MAGIC.length || MAGIC.some((b, i) => content[i] !== b)) {
+  if (content.length < HEADER_BYTES || MAGIC.some((b, i) => content[i] !== b)) {
     return err("not a detcd snapshot file (bad magic)");
   }
-  return decodeMemberSnapshot(content.subarray(MAGIC.length), {});
+  const view = new DataView(content.buffer, content.byteOffset, content.byteLength);
+  const length = Number(view.getBigUint64(MAGIC.length));
+  if (HEADER_BYTES + length > content.length) return err("snapshot file is truncated");
+  if (content.subarray(HEADER_BYTES + length).some((b) => b !== 0)) {
+    return err("snapshot file has data after its member snapshot");
+  }
+  return decodeMemberSnapshot(content.subarray(HEADER_BYTES, HEADER_BYTES + length), {});
 }
 
 /** What `snapshot status` prints (etcdutl's columns). */
