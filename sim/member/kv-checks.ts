@@ -5,7 +5,8 @@
 //   watch         every watcher saw, in each gap-free segment of its history, exactly the committed
 //                 events of its range from the segment's start up to what it had seen, in order,
 //                 once; its last segment reaches the final revision;
-//   linearizable  the client history against the etcd model (src/porcupine); "unknown" fails.
+//   linearizable  the client history against the etcd model (src/porcupine); "unknown" fails;
+//   lease-expiry  (tests with short leases) no lease outlives its TTL once keepalives stopped.
 import { unreachable } from "../../src/lib/assert.js";
 import { bytesToLatin1 } from "../../src/lib/bytes.js";
 import {
@@ -57,6 +58,23 @@ export function checkConvergence(cluster: KvCluster, violations: Violations, atM
   if (new Set(serving).size <= 1) return;
   const message = `members differ: ${views.map((v, i) => `${members[i]?.name} ${v}`).join(" | ")}`;
   violations.add({ check: "convergence", atMs, member: undefined, message });
+}
+
+/**
+ * Short leases (tests): once clients stopped keeping them alive and their TTL has passed, no
+ * member of the final configuration holds a lease or a key attached to one.
+ */
+export function checkLeasesExpired(cluster: KvCluster, violations: Violations, atMs: number): void {
+  for (const s of finalMembers(cluster)) {
+    const m = s.member;
+    if (m === undefined) continue;
+    const left = m.lessor.leases();
+    const attached = m.lessor.attachments().map((a) => bytesToLatin1(a.key));
+    if (left.length > 0 || attached.length > 0) {
+      const message = `leases past their TTL still exist: ${left.join(",")} (keys ${attached.join(",")})`;
+      violations.add({ check: "lease-expiry", atMs, member: s.name, message });
+    }
+  }
 }
 
 /** The watch exactness check over each watcher's segments (see the file comment). */
