@@ -142,6 +142,18 @@ describe("member faults in scenario files", () => {
     expect(committedAfter(run, 30_000)).toBeGreaterThan(100);
   });
 
+  it("adds a voter straight away (seed 3)", () => {
+    const text = memberScenario(3, "  - { at: 4s, member: { add-voter: true } }");
+    const run = runRaftCluster(parsed(text), 3, text);
+    const s = run.artifacts.summary;
+    expect(s.details.violations).toEqual([]);
+    expect(s.details.faults.filter((f) => f.kind === "member").map((f) => f.description)).toEqual([
+      "member add-voter m4",
+    ]);
+    expect(finalVoters(run)).toEqual([1, 2, 3, 4]);
+    expect(committedAfter(run, 30_000)).toBeGreaterThan(100);
+  });
+
   it("names file, line and field of a bad member fault", () => {
     expect(errorOf(memberScenario(3, "  - { at: 4s, member: { promote: m9 } }"))).toBe(
       "m.yaml:9: faults[1].member.promote: no member m9: the cluster has members 1..3",
