@@ -4,7 +4,7 @@
 // environment variables for the flags the command line did not give.
 import { err, ok, type Result } from "../../lib/result.js";
 
-export type FlagGroup = "Member" | "Clustering" | "Operations" | "Logging" | "Other";
+export type FlagGroup = "Member" | "Clustering" | "Security" | "Operations" | "Logging" | "Other";
 
 export interface FlagSpec {
   /** The flag's name without dashes, as etcd spells it. */
@@ -79,6 +79,67 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   flag("pre-vote", "Clustering", "true", "Run Raft's pre-vote phase before elections.", {
     isBool: true,
   }),
+  flag("cert-file", "Security", "", "Path to the client server TLS certificate file."),
+  flag("key-file", "Security", "", "Path to the client server TLS key file."),
+  flag(
+    "client-cert-auth",
+    "Security",
+    "false",
+    "Require client certificates signed by --trusted-ca-file on https client URLs.",
+    { isBool: true },
+  ),
+  flag("client-crl-file", "Security", "", "Path to the client certificate revocation list file."),
+  flag("trusted-ca-file", "Security", "", "Path to the client server TLS trusted CA file."),
+  flag(
+    "auto-tls",
+    "Security",
+    "false",
+    "Client TLS with a generated self-signed certificate (in <data-dir>/fixtures/client).",
+    { isBool: true },
+  ),
+  flag("peer-cert-file", "Security", "", "Path to the peer server TLS certificate file."),
+  flag("peer-key-file", "Security", "", "Path to the peer server TLS key file."),
+  flag(
+    "peer-client-cert-auth",
+    "Security",
+    "false",
+    "Require peer certificates signed by --peer-trusted-ca-file on https peer URLs.",
+    { isBool: true },
+  ),
+  flag("peer-trusted-ca-file", "Security", "", "Path to the peer server TLS trusted CA file."),
+  flag(
+    "peer-cert-allowed-cn",
+    "Security",
+    "",
+    "Accept peer connections only with a verified certificate of this Common Name.",
+  ),
+  flag(
+    "peer-auto-tls",
+    "Security",
+    "false",
+    "Peer TLS with generated self-signed certificates (peers are not verified).",
+    { isBool: true },
+  ),
+  flag("peer-crl-file", "Security", "", "Path to the peer certificate revocation list file."),
+  flag(
+    "self-signed-cert-validity",
+    "Security",
+    "1",
+    "Validity in years of the certificates --auto-tls and --peer-auto-tls generate.",
+  ),
+  flag(
+    "cipher-suites",
+    "Security",
+    "",
+    "Comma-separated TLS 1.2 cipher suites by Go's names (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, ...); empty for the defaults.",
+  ),
+  flag("tls-min-version", "Security", "TLS1.2", "Minimum TLS version: TLS1.2 or TLS1.3."),
+  flag(
+    "tls-max-version",
+    "Security",
+    "",
+    "Maximum TLS version: TLS1.2 or TLS1.3; empty for the newest supported.",
+  ),
   flag(
     "auto-compaction-retention",
     "Operations",

@@ -2,7 +2,14 @@
 import { DETCD_VERSION, ETCD_SERVER_VERSION } from "../version.js";
 import { FLAG_SPECS, type FlagGroup } from "./flags.js";
 
-const GROUPS: readonly FlagGroup[] = ["Member", "Clustering", "Operations", "Logging", "Other"];
+const GROUPS: readonly FlagGroup[] = [
+  "Member",
+  "Clustering",
+  "Security",
+  "Operations",
+  "Logging",
+  "Other",
+];
 
 export function helpText(): string {
   const lines = [

@@ -10,6 +10,7 @@ import {
   type InitialClusterMember,
 } from "./initial-cluster.js";
 import { scanCommandLine, scanEnvironment, type RawValue, type ScanError } from "./flags.js";
+import { parseCipherSuites } from "../tls/cipher-suites.js";
 import { parseAdvertiseURLs, parseListenURLs, type ListenURL } from "./urls.js";
 
 export type ClusterState = "new" | "existing";
@@ -19,6 +20,22 @@ export type LogLevel = "debug" | "info" | "warn" | "error" | "panic" | "fatal";
 export type AutoCompaction =
   | { readonly mode: "periodic"; readonly retentionMs: number }
   | { readonly mode: "revision"; readonly retentionRevisions: number };
+
+/** The TLS flags of one role: the client port (--cert-file, ...) or the peers (--peer-*). */
+export interface TlsFlags {
+  /** "" when unset, as for every file below. */
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly trustedCaFile: string;
+  readonly crlFile: string;
+  readonly clientCertAuth: boolean;
+  /** Generate a self-signed certificate when no certificate file is given. */
+  readonly autoTls: boolean;
+  /** Peers only (--peer-cert-allowed-cn); "" for any. */
+  readonly allowedCN: string;
+}
+
+export type TlsVersionName = "TLS1.2" | "TLS1.3";
 
 /** A member's configuration, every default filled in and every check passed. Immutable. */
 export interface ServerConfig {
@@ -44,6 +61,14 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   readonly watchProgressNotifyIntervalMs: number;
   readonly preVote: boolean;
+  readonly clientTls: TlsFlags;
+  readonly peerTls: TlsFlags;
+  readonly tlsMinVersion: TlsVersionName;
+  /** undefined: the newest the runtime supports. */
+  readonly tlsMaxVersion: TlsVersionName | undefined;
+  /** --cipher-suites as OpenSSL names, in order; empty for the defaults. */
+  readonly cipherSuites: readonly string[];
+  readonly selfSignedCertValidityYears: number;
   /** Flags set on the command line or through the environment (canonical names). */
   readonly explicitFlags: readonly string[];
   /** Things etcd would log as warnings while reading its configuration; the host logs them. */
@@ -102,9 +127,7 @@ export function parseServerConfig(
   const reader = new FlagReader(raw);
   const config = readConfig(reader, fromEnv.value.warnings);
   if (reader.error !== undefined) return err(reader.error);
-  const checked = checkConfig(config, raw);
-  if (!checked.ok) return checked;
-  return ok(config);
+  return checkConfig(config, raw);
 }
 
 function scanError(e: ScanError): ConfigError {
@@ -205,9 +228,82 @@ function readConfig(r: FlagReader, warnings: string[]): ServerConfig {
         ? DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL_MS
         : Math.max(progressMs, MIN_WATCH_PROGRESS_NOTIFY_INTERVAL_MS),
     preVote: r.read("pre-vote", true, parseBool),
+    ...readTls(r),
     explicitFlags: r.setFlags(),
     warnings: [...warnings, ...readWarnings(name, quotaBackendBytes, progressMs)],
   };
+}
+
+type TlsFields =
+  | "clientTls"
+  | "peerTls"
+  | "tlsMinVersion"
+  | "tlsMaxVersion"
+  | "cipherSuites"
+  | "selfSignedCertValidityYears";
+
+const TLS_VERSIONS: readonly TlsVersionName[] = ["TLS1.2", "TLS1.3"];
+
+function readTls(r: FlagReader): Pick<ServerConfig, TlsFields> {
+  const text = (flag: string) => r.read(flag, "", (t) => ok(t));
+  const bool = (flag: string) => r.read(flag, false, parseBool);
+  return {
+    clientTls: {
+      certFile: text("cert-file"),
+      keyFile: text("key-file"),
+      trustedCaFile: text("trusted-ca-file"),
+      crlFile: text("client-crl-file"),
+      clientCertAuth: bool("client-cert-auth"),
+      autoTls: bool("auto-tls"),
+      allowedCN: "",
+    },
+    peerTls: {
+      certFile: text("peer-cert-file"),
+      keyFile: text("peer-key-file"),
+      trustedCaFile: text("peer-trusted-ca-file"),
+      crlFile: text("peer-crl-file"),
+      clientCertAuth: bool("peer-client-cert-auth"),
+      autoTls: bool("peer-auto-tls"),
+      allowedCN: text("peer-cert-allowed-cn"),
+    },
+    tlsMinVersion: r.read("tls-min-version", "TLS1.2" as TlsVersionName, (t) =>
+      oneOf(t, TLS_VERSIONS),
+    ),
+    tlsMaxVersion: r.read("tls-max-version", undefined as TlsVersionName | undefined, (t) =>
+      t === "" ? ok(undefined) : oneOf(t, TLS_VERSIONS),
+    ),
+    cipherSuites: r.read("cipher-suites", [], parseCipherSuites),
+    selfSignedCertValidityYears: r.read("self-signed-cert-validity", 1, positiveInt),
+  };
+}
+
+/** What etcd logs about TLS flags that a URL's scheme makes useless. */
+function tlsWarnings(c: ServerConfig): string[] {
+  const warnings: string[] = [];
+  const roles = [
+    { tls: c.clientTls, urls: c.listenClientURLs, what: "client", prefix: "" },
+    { tls: c.peerTls, urls: c.listenPeerURLs, what: "peer", prefix: "peer-" },
+  ];
+  for (const { tls, urls, what, prefix } of roles) {
+    const hasCert = tls.certFile !== "";
+    if (tls.autoTls && hasCert)
+      warnings.push(`ignoring ${what} auto TLS since certs given (--${prefix}cert-file)`);
+    if (tls.autoTls && !hasCert && (tls.clientCertAuth || tls.trustedCaFile !== ""))
+      warnings.push(
+        `--${prefix}auto-tls: self-signed certificates cannot be verified; --${prefix}client-cert-auth and --${prefix}trusted-ca-file are ignored`,
+      );
+    for (const u of urls.filter((u) => u.scheme === "http")) {
+      if (hasCert)
+        warnings.push(
+          `${what} URL ${u.url}: scheme is HTTP while key and cert files are present; ignoring key and cert files`,
+        );
+      if (tls.clientCertAuth)
+        warnings.push(
+          `${what} URL ${u.url}: scheme is HTTP while --${prefix}client-cert-auth is enabled; ignoring client cert auth for this URL`,
+        );
+    }
+  }
+  return warnings;
 }
 
 type URLFields =
@@ -296,7 +392,43 @@ function checkConfig(
     c.initialClusterState,
   );
   if (!cluster.ok) return fail(cluster.error, "initial-cluster");
-  return ok(c);
+  const tls = checkTls(c);
+  if (tls !== undefined) return fail(tls.message, tls.flag);
+  return ok({ ...c, warnings: [...c.warnings, ...tlsWarnings(c)] });
+}
+
+/** The TLS checks: key and certificate together, https URLs with a certificate, versions. */
+function checkTls(c: ServerConfig): { message: string; flag: string } | undefined {
+  const roles = [
+    { tls: c.clientTls, urls: c.listenClientURLs, what: "client", prefix: "" },
+    { tls: c.peerTls, urls: c.listenPeerURLs, what: "peer", prefix: "peer-" },
+  ];
+  for (const { tls, urls, what, prefix } of roles) {
+    if ((tls.certFile === "") !== (tls.keyFile === "")) {
+      const missing = tls.certFile === "" ? "cert-file" : "key-file";
+      return {
+        message: `--${prefix}cert-file and --${prefix}key-file must be given together (--${prefix}${missing} is missing)`,
+        flag: `${prefix}${missing}`,
+      };
+    }
+    const https = urls.find((u) => u.scheme === "https");
+    if (https !== undefined && tls.certFile === "" && !tls.autoTls)
+      return {
+        message: `TLS key/cert (--${prefix}cert-file, --${prefix}key-file) must be provided for ${what} url ${https.url} with HTTPS scheme`,
+        flag: `listen-${what}-urls`,
+      };
+  }
+  if (c.tlsMaxVersion !== undefined && c.tlsMinVersion > c.tlsMaxVersion)
+    return {
+      message: `min version (${c.tlsMinVersion}) is greater than max version (${c.tlsMaxVersion})`,
+      flag: "tls-min-version",
+    };
+  if (c.cipherSuites.length > 0 && c.tlsMinVersion === "TLS1.3")
+    return {
+      message: "cipher suites cannot be configured when only TLS1.3 or greater is supported",
+      flag: "cipher-suites",
+    };
+  return undefined;
 }
 
 function defaultListen(url: string): ListenURL[] {
@@ -313,6 +445,12 @@ function nonNegativeInt(text: string): Result<number, string> {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) return err("must be a non-negative integer");
   return ok(n);
+}
+
+function positiveInt(text: string): Result<number, string> {
+  const n = nonNegativeInt(text);
+  if (n.ok && n.value === 0) return err("must be a positive integer");
+  return n;
 }
 
 function nonNegativeDurationMs(text: string): Result<number, string> {

@@ -1,13 +1,15 @@
 // URL lists of the server flags, checked the way etcd checks them: every URL is scheme://host:port
 // with no path; URLs to listen on must name an IP address (or localhost); URLs to advertise must
-// name a host. detcd speaks plain http until the TLS flags arrive, so https and unix sockets are
-// refused here with a message that says so.
+// name a host. http and https are served (https with the TLS flags); unix sockets are refused here
+// with a message that says so.
 import { err, ok, type Result } from "../../lib/result.js";
 
 /** A URL to listen on, with the address to bind. */
 export interface ListenURL {
-  /** The normalized URL, "http://host:port" (IPv6 hosts in brackets). */
+  /** The normalized URL, "http://host:port" or "https://host:port" (IPv6 hosts in brackets). */
   readonly url: string;
+  /** "https" is served with TLS. */
+  readonly scheme: "http" | "https";
   /** The host as written, without IPv6 brackets ("localhost", "0.0.0.0", "::1"). */
   readonly host: string;
   readonly port: number;
@@ -16,7 +18,7 @@ export interface ListenURL {
 }
 
 interface SplitURL {
-  readonly scheme: string;
+  readonly scheme: "http" | "https";
   readonly host: string;
   readonly port: number;
   readonly bracketed: boolean;
@@ -29,10 +31,10 @@ function splitURL(raw: string): Result<SplitURL, string> {
   const text = raw.trim();
   const schemeEnd = text.indexOf("://");
   const scheme = schemeEnd > 0 ? text.slice(0, schemeEnd).toLowerCase() : "";
-  if (scheme !== "http") {
-    if (scheme === "https" || scheme === "unix" || scheme === "unixs")
-      return err(`URL scheme ${scheme} needs TLS or unix sockets, not supported yet: ${text}`);
-    return err(`URL scheme must be http: ${JSON.stringify(text)}`);
+  if (scheme !== "http" && scheme !== "https") {
+    if (scheme === "unix" || scheme === "unixs")
+      return err(`URL scheme ${scheme} needs unix sockets, not supported yet: ${text}`);
+    return err(`URL scheme must be http or https: ${JSON.stringify(text)}`);
   }
   const match = AUTHORITY.exec(text.slice(schemeEnd + 3));
   if (match === null) return err(`URL address does not have the form "host:port": ${text}`);
@@ -86,11 +88,11 @@ export function parseAdvertiseURL(raw: string): Result<string, string> {
 export function parseListenURL(raw: string): Result<ListenURL, string> {
   const split = splitURL(raw);
   if (!split.ok) return split;
-  const { host, port, bracketed } = split.value;
+  const { scheme, host, port, bracketed } = split.value;
   if (host !== "localhost" && !isIP(host, bracketed))
     return err(`expected IP in URL for binding (${raw.trim()})`);
   const bindHost = host === "localhost" ? "127.0.0.1" : host;
-  return ok({ url: normalized(split.value), host, port, bindHost });
+  return ok({ url: normalized(split.value), scheme, host, port, bindHost });
 }
 
 /** A comma-separated list of URLs to advertise, deduplicated and sorted. */

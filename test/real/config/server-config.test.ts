@@ -23,10 +23,21 @@ function fail(argv: string[], env: Record<string, string | undefined> = {}): Con
 
 const localhost = (port: number) => ({
   url: `http://localhost:${port}`,
+  scheme: "http" as const,
   host: "localhost",
   port,
   bindHost: "127.0.0.1",
 });
+
+const noTls = {
+  certFile: "",
+  keyFile: "",
+  trustedCaFile: "",
+  crlFile: "",
+  clientCertAuth: false,
+  autoTls: false,
+  allowedCN: "",
+};
 
 describe("defaults", () => {
   it("describe one member on localhost:2379/2380, as etcd's", () => {
@@ -52,6 +63,12 @@ describe("defaults", () => {
       logLevel: "info",
       watchProgressNotifyIntervalMs: 600000,
       preVote: true,
+      clientTls: noTls,
+      peerTls: noTls,
+      tlsMinVersion: "TLS1.2",
+      tlsMaxVersion: undefined,
+      cipherSuites: [],
+      selfSignedCertValidityYears: 1,
       explicitFlags: [],
       warnings: [
         'member name is the default "default": set --name, members sharing a name confuse membership',
@@ -92,11 +109,11 @@ describe("every flag", () => {
   const argv = [
     "--name=n2",
     "--data-dir=/var/lib/detcd",
-    "--listen-client-urls=http://0.0.0.0:12379,http://[::1]:12379",
-    "--advertise-client-urls=http://n2.example:12379",
-    "--listen-peer-urls=http://10.1.2.3:12380",
-    "--initial-advertise-peer-urls=http://n2.example:12380",
-    "--initial-cluster=n1=http://n1.example:12380,n2=http://n2.example:12380,n3=http://n3.example:12380",
+    "--listen-client-urls=https://0.0.0.0:12379,https://[::1]:12379",
+    "--advertise-client-urls=https://n2.example:12379",
+    "--listen-peer-urls=https://10.1.2.3:12380",
+    "--initial-advertise-peer-urls=https://n2.example:12380",
+    "--initial-cluster=n1=https://n1.example:12380,n2=https://n2.example:12380,n3=https://n3.example:12380",
     "--initial-cluster-state=existing",
     "--initial-cluster-token=tok-1",
     "--heartbeat-interval=50",
@@ -111,6 +128,23 @@ describe("every flag", () => {
     "--log-level=debug",
     "--watch-progress-notify-interval=5s",
     "--pre-vote=false",
+    "--cert-file=/tls/server.crt",
+    "--key-file=/tls/server.key",
+    "--trusted-ca-file=/tls/ca.crt",
+    "--client-cert-auth=true",
+    "--client-crl-file=/tls/clients.crl",
+    "--auto-tls=false",
+    "--peer-cert-file=/tls/peer.crt",
+    "--peer-key-file=/tls/peer.key",
+    "--peer-trusted-ca-file=/tls/peer-ca.crt",
+    "--peer-client-cert-auth=true",
+    "--peer-crl-file=/tls/peers.crl",
+    "--peer-cert-allowed-cn=etcd-peer",
+    "--peer-auto-tls=false",
+    "--self-signed-cert-validity=3",
+    "--cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+    "--tls-min-version=TLS1.2",
+    "--tls-max-version=TLS1.3",
   ];
 
   it("reads each value", () => {
@@ -119,18 +153,30 @@ describe("every flag", () => {
       name: "n2",
       dataDir: "/var/lib/detcd",
       listenClientURLs: [
-        { url: "http://0.0.0.0:12379", host: "0.0.0.0", port: 12379, bindHost: "0.0.0.0" },
-        { url: "http://[::1]:12379", host: "::1", port: 12379, bindHost: "::1" },
+        {
+          url: "https://0.0.0.0:12379",
+          scheme: "https",
+          host: "0.0.0.0",
+          port: 12379,
+          bindHost: "0.0.0.0",
+        },
+        { url: "https://[::1]:12379", scheme: "https", host: "::1", port: 12379, bindHost: "::1" },
       ],
-      advertiseClientURLs: ["http://n2.example:12379"],
+      advertiseClientURLs: ["https://n2.example:12379"],
       listenPeerURLs: [
-        { url: "http://10.1.2.3:12380", host: "10.1.2.3", port: 12380, bindHost: "10.1.2.3" },
+        {
+          url: "https://10.1.2.3:12380",
+          scheme: "https",
+          host: "10.1.2.3",
+          port: 12380,
+          bindHost: "10.1.2.3",
+        },
       ],
-      initialAdvertisePeerURLs: ["http://n2.example:12380"],
+      initialAdvertisePeerURLs: ["https://n2.example:12380"],
       initialCluster: [
-        { name: "n1", peerURLs: ["http://n1.example:12380"] },
-        { name: "n2", peerURLs: ["http://n2.example:12380"] },
-        { name: "n3", peerURLs: ["http://n3.example:12380"] },
+        { name: "n1", peerURLs: ["https://n1.example:12380"] },
+        { name: "n2", peerURLs: ["https://n2.example:12380"] },
+        { name: "n3", peerURLs: ["https://n3.example:12380"] },
       ],
       initialClusterState: "existing",
       initialClusterToken: "tok-1",
@@ -147,9 +193,31 @@ describe("every flag", () => {
       logLevel: "debug",
       watchProgressNotifyIntervalMs: 5000,
       preVote: false,
+      clientTls: {
+        certFile: "/tls/server.crt",
+        keyFile: "/tls/server.key",
+        trustedCaFile: "/tls/ca.crt",
+        crlFile: "/tls/clients.crl",
+        clientCertAuth: true,
+        autoTls: false,
+        allowedCN: "",
+      },
+      peerTls: {
+        certFile: "/tls/peer.crt",
+        keyFile: "/tls/peer.key",
+        trustedCaFile: "/tls/peer-ca.crt",
+        crlFile: "/tls/peers.crl",
+        clientCertAuth: true,
+        autoTls: false,
+        allowedCN: "etcd-peer",
+      },
+      tlsMinVersion: "TLS1.2",
+      tlsMaxVersion: "TLS1.3",
+      cipherSuites: ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"],
+      selfSignedCertValidityYears: 3,
       warnings: [],
     });
-    expect(c.explicitFlags).toHaveLength(21);
+    expect(c.explicitFlags).toHaveLength(38);
   });
 
   it("reads the same values from ETCD_* variables", () => {
@@ -261,11 +329,11 @@ describe("environment", () => {
   });
 
   it("an ETCD_ variable naming no flag is an error naming it", () => {
-    expect(fail([], { ETCD_NAME: "a", ETCD_CERT_FILE: "/x.pem" })).toEqual({
+    expect(fail([], { ETCD_NAME: "a", ETCD_CERT_FILES: "/x.pem" })).toEqual({
       kind: "invalid",
       exitCode: 1,
-      variable: "ETCD_CERT_FILE",
-      message: "unrecognized environment variable ETCD_CERT_FILE",
+      variable: "ETCD_CERT_FILES",
+      message: "unrecognized environment variable ETCD_CERT_FILES",
     });
     expect(fail([], { ETCD_WAL_DIR: "" }).variable).toBe("ETCD_WAL_DIR");
   });
@@ -296,24 +364,15 @@ describe("environment", () => {
 
 describe("command-line errors (exit 2)", () => {
   it("an unknown flag is named", () => {
-    expect(fail(["--name=a", "--cert-file", "x.pem"])).toEqual({
+    expect(fail(["--name=a", "--cert", "x.pem"])).toEqual({
       kind: "usage",
       exitCode: 2,
-      flag: "cert-file",
-      message: "flag provided but not defined: --cert-file",
+      flag: "cert",
+      message: "flag provided but not defined: --cert",
     });
-    expect(fail(["-peer-auto-tls"]).message).toBe("flag provided but not defined: --peer-auto-tls");
-  });
-
-  it("TLS flags are not accepted yet", () => {
-    for (const flag of [
-      "cert-file",
-      "key-file",
-      "trusted-ca-file",
-      "client-cert-auth",
-      "peer-cert-file",
-    ])
-      expect(fail([`--${flag}=x`])).toMatchObject({ exitCode: 2, flag });
+    expect(fail(["-peer-auto-tlss"]).message).toBe(
+      "flag provided but not defined: --peer-auto-tlss",
+    );
   });
 
   it("a missing value, bad syntax and a positional argument", () => {
@@ -375,8 +434,24 @@ describe("command-line errors (exit 2)", () => {
         'invalid value "-1" for flag --quota-backend-bytes: must be a non-negative integer',
       ],
       [
-        ["--listen-peer-urls=https://127.0.0.1:2380"],
-        'invalid value "https://127.0.0.1:2380" for flag --listen-peer-urls: URL scheme https needs TLS or unix sockets, not supported yet: https://127.0.0.1:2380',
+        ["--listen-peer-urls=unix://127.0.0.1:2380"],
+        'invalid value "unix://127.0.0.1:2380" for flag --listen-peer-urls: URL scheme unix needs unix sockets, not supported yet: unix://127.0.0.1:2380',
+      ],
+      [
+        ["--cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_FANCY"],
+        'invalid value "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_FANCY" for flag --cipher-suites: unknown cipher suite "TLS_FANCY"',
+      ],
+      [
+        ["--cipher-suites=TLS_RSA_WITH_RC4_128_SHA"],
+        'invalid value "TLS_RSA_WITH_RC4_128_SHA" for flag --cipher-suites: cipher suite TLS_RSA_WITH_RC4_128_SHA (OpenSSL RC4-SHA) is not available in this Node.js build\'s OpenSSL',
+      ],
+      [
+        ["--tls-min-version=TLS1.1"],
+        'invalid value "TLS1.1" for flag --tls-min-version: must be one of TLS1.2, TLS1.3',
+      ],
+      [
+        ["--self-signed-cert-validity=0"],
+        'invalid value "0" for flag --self-signed-cert-validity: must be a positive integer',
       ],
       [
         ["--listen-client-urls=http://example.com:2379"],
@@ -392,7 +467,7 @@ describe("command-line errors (exit 2)", () => {
       ],
       [
         ["--listen-metrics-urls=localhost:2381"],
-        'invalid value "localhost:2381" for flag --listen-metrics-urls: URL scheme must be http: "localhost:2381"',
+        'invalid value "localhost:2381" for flag --listen-metrics-urls: URL scheme must be http or https: "localhost:2381"',
       ],
       [
         ["--initial-cluster=a"],
@@ -400,7 +475,7 @@ describe("command-line errors (exit 2)", () => {
       ],
       [
         ["--initial-cluster=a=ftp://h:1"],
-        'invalid value "a=ftp://h:1" for flag --initial-cluster: URL scheme must be http: "ftp://h:1"',
+        'invalid value "a=ftp://h:1" for flag --initial-cluster: URL scheme must be http or https: "ftp://h:1"',
       ],
       [
         ["--version=maybe"],

@@ -66,13 +66,37 @@ describe("URL lists", () => {
     ).toEqual({
       ok: true,
       value: [
-        { url: "http://127.0.0.1:2379", host: "127.0.0.1", port: 2379, bindHost: "127.0.0.1" },
-        { url: "http://localhost:2379", host: "localhost", port: 2379, bindHost: "127.0.0.1" },
+        {
+          url: "http://127.0.0.1:2379",
+          scheme: "http",
+          host: "127.0.0.1",
+          port: 2379,
+          bindHost: "127.0.0.1",
+        },
+        {
+          url: "http://localhost:2379",
+          scheme: "http",
+          host: "localhost",
+          port: 2379,
+          bindHost: "127.0.0.1",
+        },
       ],
     });
     expect(parseListenURLs("HTTP://[::]:80")).toEqual({
       ok: true,
-      value: [{ url: "http://[::]:80", host: "::", port: 80, bindHost: "::" }],
+      value: [{ url: "http://[::]:80", scheme: "http", host: "::", port: 80, bindHost: "::" }],
+    });
+    expect(parseListenURLs("HTTPS://127.0.0.1:2379")).toEqual({
+      ok: true,
+      value: [
+        {
+          url: "https://127.0.0.1:2379",
+          scheme: "https",
+          host: "127.0.0.1",
+          port: 2379,
+          bindHost: "127.0.0.1",
+        },
+      ],
     });
   });
 
@@ -98,7 +122,7 @@ describe("URL lists", () => {
     });
     expect(parseAdvertiseURLs("unix:///tmp/s")).toEqual({
       ok: false,
-      error: "URL scheme unix needs TLS or unix sockets, not supported yet: unix:///tmp/s",
+      error: "URL scheme unix needs unix sockets, not supported yet: unix:///tmp/s",
     });
   });
 });
