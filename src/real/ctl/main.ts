@@ -189,13 +189,18 @@ function usageMessage(message: string, args: readonly string[], path: string): s
   return message;
 }
 
-function commandArgs(argv: Record<string, unknown>): {
-  positional: string[];
-  afterDash: string[] | undefined;
-} {
+/**
+ * Positional arguments and those after "--". yargs drops a "--" with nothing after it, which
+ * watch must see ("watch foo --" is an error), so the raw arguments decide whether there was one.
+ */
+function commandArgs(
+  argv: Record<string, unknown>,
+  raw: readonly string[],
+): { positional: string[]; afterDash: string[] | undefined } {
   const positional = ((argv["args"] as unknown[] | undefined) ?? []).map(String);
   const dash = argv["--"] as unknown[] | undefined;
-  return { positional, afterDash: dash === undefined ? undefined : dash.map(String) };
+  if (dash !== undefined) return { positional, afterDash: dash.map(String) };
+  return { positional, afterDash: raw.includes("--") ? [] : undefined };
 }
 
 function buildParser(
@@ -333,6 +338,20 @@ function makeContext(
   };
 }
 
+/**
+ * A command context outside main (tests drive parts of commands with it, such as check perf with
+ * a short model). close() closes the clients it made.
+ */
+export function standaloneContext(
+  io: CtlIo,
+  global: GlobalOptions,
+): { ctx: CommandContext; close(): void } {
+  const output: Output = { stdout: streamSink(io.stdout), stderr: streamSink(io.stderr) };
+  const clients: CtlClient[] = [];
+  const ctx = makeContext(output, global, io, io.clientFactory ?? grpcClientFactory, clients);
+  return { ctx, close: () => clients.forEach((c) => c.close()) };
+}
+
 /** Runs detcdctl with `argv` (the arguments after the program name); answers the exit code. */
 export async function main(argv: readonly string[], io: CtlIo): Promise<number> {
   const output: Output = { stdout: streamSink(io.stdout), stderr: streamSink(io.stderr) };
@@ -354,7 +373,7 @@ export async function main(argv: readonly string[], io: CtlIo): Promise<number> 
     checkBoolAssignments(args, specs);
     const global = globalOptions(s.argv, io.env ?? {});
     const ctx = makeContext(output, global, io, io.clientFactory ?? grpcClientFactory, clients);
-    const a: CommandArgs = { ...commandArgs(s.argv), flags: readFlags(s.argv, specs) };
+    const a: CommandArgs = { ...commandArgs(s.argv, args), flags: readFlags(s.argv, specs) };
     await s.command.run(ctx, a);
     return ctx.signal.aborted ? EXIT_INTERRUPTED_BY_SIGNAL : ExitCode.Success;
   } catch (e) {

@@ -1,0 +1,140 @@
+// An in-process single member served on a loopback client port (the real Maintenance service
+// included), and detcdctl's main() run against it with captured stdout and stderr.
+
+import { createServer } from "node:net";
+import { PassThrough, Readable } from "node:stream";
+import { Member } from "../../../src/server/member.js";
+import { startClientServer, type ClientServer } from "../../../src/real/grpc/client-port.js";
+import { main } from "../../../src/real/ctl/main.js";
+import { MemberMaintenance } from "../../../src/real/server/maintenance.js";
+import { SystemClock, SystemRandom, SystemTimers } from "../../../src/real/system-clock.js";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServedMember {
+  readonly member: Member;
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Member 1 of a one-member cluster, leader, publishing its real client URL. */
+export async function serveMember(): Promise<ServedMember> {
+  const port = await freePort();
+  const endpoint = `127.0.0.1:${port}`;
+  const timers = new SystemTimers();
+  const member = new Member({
+    id: 1,
+    peers: [1],
+    attributes: { name: "m1", clientURLs: [`http://${endpoint}`] },
+    env: { clock: new SystemClock(), timers, random: new SystemRandom() },
+    send: () => {},
+    config: { heartbeatMs: 10, electionMs: 100 },
+  });
+  member.campaign();
+  for (let i = 0; i < 500 && !member.isLeader; i++) await new Promise((r) => setTimeout(r, 10));
+  if (!member.isLeader) throw new Error("the member did not become leader");
+  const maintenance = new MemberMaintenance(member, timers);
+  const server: ClientServer = await startClientServer({
+    backend: {
+      range: member.range.bind(member),
+      put: member.put.bind(member),
+      deleteRange: member.deleteRange.bind(member),
+      txn: member.txn.bind(member),
+      compact: member.compact.bind(member),
+      hashKV: member.hashKV.bind(member),
+      leaseGrant: member.leaseGrant.bind(member),
+      leaseRevoke: member.leaseRevoke.bind(member),
+      leaseKeepAlive: member.leaseKeepAlive.bind(member),
+      leaseTimeToLive: member.leaseTimeToLive.bind(member),
+      leaseLeases: member.leaseLeases.bind(member),
+      memberAdd: member.memberAdd.bind(member),
+      memberRemove: member.memberRemove.bind(member),
+      memberUpdate: member.memberUpdate.bind(member),
+      memberList: member.memberList.bind(member),
+      memberPromote: member.memberPromote.bind(member),
+      watch: member.watch.bind(member),
+      status: maintenance.status.bind(maintenance),
+      alarm: maintenance.alarm.bind(maintenance),
+      defragment: maintenance.defragment.bind(maintenance),
+      hash: maintenance.hash.bind(maintenance),
+      moveLeader: maintenance.moveLeader.bind(maintenance),
+      snapshot: maintenance.snapshot.bind(maintenance),
+    },
+    listen: [{ host: "127.0.0.1", port }],
+  });
+  return {
+    member,
+    endpoint,
+    stop: async () => {
+      await server.close();
+      member.stop();
+      timers.cancelAll();
+    },
+  };
+}
+
+export interface CtlRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly stdoutBytes: Buffer;
+}
+
+export interface CtlOptions {
+  readonly stdin?: string | Uint8Array;
+  readonly env?: Record<string, string>;
+  readonly signal?: AbortSignal;
+  /** Called with the output so far after every write (to stop a watch once it printed enough). */
+  readonly onOutput?: (stdout: string) => void;
+}
+
+function collector(onWrite?: (text: string) => void): { stream: PassThrough; bytes: () => Buffer } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on("data", (chunk: Buffer) => {
+    chunks.push(chunk);
+    onWrite?.(Buffer.concat(chunks).toString("utf8"));
+  });
+  return { stream, bytes: () => Buffer.concat(chunks) };
+}
+
+/** Runs detcdctl in-process with `args` (no endpoint added). */
+export async function ctl(args: readonly string[], options: CtlOptions = {}): Promise<CtlRun> {
+  const out = collector(options.onOutput);
+  const err = collector();
+  const code = await main(args, {
+    stdin:
+      options.stdin === undefined ? Readable.from([]) : Readable.from([Buffer.from(options.stdin)]),
+    stdout: out.stream,
+    stderr: err.stream,
+    env: options.env ?? {},
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  // Let the streams hand over what was written last.
+  await new Promise((r) => setImmediate(r));
+  return {
+    code,
+    stdout: out.bytes().toString("utf8"),
+    stderr: err.bytes().toString("utf8"),
+    stdoutBytes: out.bytes(),
+  };
+}
+
+/** Runs detcdctl against `served`. */
+export function ctlAt(
+  served: ServedMember,
+  args: readonly string[],
+  options: CtlOptions = {},
+): Promise<CtlRun> {
+  return ctl(["--endpoints", served.endpoint, ...args], options);
+}
