@@ -134,6 +134,7 @@ import {
   type MemberChange,
   type MemberInfo,
 } from "./membership.js";
+import { coalesceMessages } from "../raft/coalesce.js";
 import { SnapshotReports } from "./snapshot-reports.js";
 import { runSteps, type Step } from "./steps.js";
 
@@ -1256,7 +1257,7 @@ export class Member {
       const rd = this.node.ready();
       this.persist(rd);
       if (rd.softState !== undefined) this.onSoftState(rd.softState.raftState, rd.softState.lead);
-      for (const m of rd.messages) this.sendRaft(m);
+      for (const m of coalesceMessages(rd.messages)) this.sendRaft(m);
       for (const e of rd.committedEntries) this.applyEntry(e);
       this.finishReady(rd);
     }
@@ -1303,38 +1304,42 @@ export class Member {
     const durable = this.o.durable as MemberDurability;
     const rd = this.node.ready();
     this.persisting = true;
+    const fp = durable.failpoints;
     // Storage passes raftBeforeSave and raftAfterSave around the write.
-    durable.storage.persist(
-      {
-        entries: rd.entries,
-        mustSync: rd.mustSync,
-        ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
-        ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
-      },
-      (persisted) => {
-        if (this.stopped) return;
-        if (!persisted.ok) return this.storageFailed(persisted.error);
-        this.afterPersist(rd, durable.failpoints);
-      },
-    );
+    const persist = () =>
+      durable.storage.persist(
+        {
+          entries: rd.entries,
+          mustSync: rd.mustSync,
+          ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
+          ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
+        },
+        (persisted) => {
+          if (this.stopped) return;
+          if (!persisted.ok) return this.storageFailed(persisted.error);
+          this.afterPersist(rd, fp, early);
+        },
+      );
+    // A leader sends before it writes, as etcd's does: its appends replicate while its own disk
+    // syncs, and raft counts the leader's entries toward a commit only once they are persisted.
+    // Its term and vote were persisted when it campaigned, so nothing it says depends on this write.
+    const leading = (rd.softState?.raftState ?? this.role) === "StateLeader";
+    const early = { sent: leading && rd.messages.length > 0 };
+    if (!early.sent) return persist();
+    runSteps([this.sendStep(rd.messages, fp, true)], () => {
+      if (!this.stopped) persist();
+    });
   }
 
-  private afterPersist(rd: Ready, fp: Failpoints): void {
+  private afterPersist(rd: Ready, fp: Failpoints, early: { readonly sent: boolean }): void {
     this.observeAppend(rd);
     this.observeHardState(rd);
     if (rd.softState !== undefined) this.onSoftState(rd.softState.raftState, rd.softState.lead);
     const steps: Step[] = [];
-    if (rd.messages.length > 0) steps.push(this.sendStep(rd.messages, fp));
+    if (!early.sent && rd.messages.length > 0) steps.push(this.sendStep(rd.messages, fp, false));
     const snapshot = rd.snapshot;
     if (snapshot !== undefined) steps.push(this.installStep(snapshot, fp));
-    for (const e of rd.committedEntries) {
-      steps.push((next) =>
-        fp.pass("beforeApply", () => {
-          this.applyEntry(e);
-          fp.pass("afterApply", next);
-        }),
-      );
-    }
+    steps.push(...this.applySteps(rd.committedEntries, fp));
     runSteps(steps, () => {
       if (this.stopped) return;
       this.finishReady(rd);
@@ -1344,13 +1349,23 @@ export class Member {
     });
   }
 
-  private sendStep(messages: readonly Message[], fp: Failpoints): Step {
-    const leader = this.role === "StateLeader";
+  private applySteps(entries: readonly Entry[], fp: Failpoints): Step[] {
+    return entries.map(
+      (e): Step =>
+        (next) =>
+          fp.pass("beforeApply", () => {
+            this.applyEntry(e);
+            fp.pass("afterApply", next);
+          }),
+    );
+  }
+
+  private sendStep(messages: readonly Message[], fp: Failpoints, leader: boolean): Step {
     const before = leader ? "raftBeforeLeaderSend" : "raftBeforeFollowerSend";
     const after = leader ? "raftAfterLeaderSend" : "raftAfterFollowerSend";
     return (next) =>
       fp.pass(before, () => {
-        for (const m of messages) this.sendRaft(m);
+        for (const m of coalesceMessages(messages)) this.sendRaft(m);
         fp.pass(after, next);
       });
   }

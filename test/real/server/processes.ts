@@ -15,7 +15,9 @@ export interface DetcdProcess {
 }
 
 export function startDetcd(name: string, flags: readonly string[]): DetcdProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", DETCD, ...flags], {
+  // DETCD_NODE_ARGS adds node options to every member (e.g. --cpu-prof for profiling a bench).
+  const nodeArgs = (process.env["DETCD_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", DETCD, ...flags], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_NO_WARNINGS: "1" },
