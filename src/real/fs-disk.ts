@@ -30,8 +30,14 @@ export class FsDisk implements Disk {
   private readonly files = new Map<FileHandle, OpenFile>();
   private nextHandle = 1;
 
-  /** `root` must exist; every path of the seam is relative to it. */
-  constructor(readonly root: string) {}
+  /**
+   * `root` must exist; every path of the seam is relative to it. `onSync` hears how long each
+   * fsync or fdatasync of a file took (etcd's etcd_disk_wal_fsync_duration_seconds).
+   */
+  constructor(
+    readonly root: string,
+    private readonly onSync?: (seconds: number) => void,
+  ) {}
 
   open(path: string, mode: OpenMode, done: DiskCallback<FileHandle>): void {
     fs.open(this.abs(path), OPEN_FLAGS[mode], 0o600, (error, fd) => {
@@ -76,15 +82,23 @@ export class FsDisk implements Disk {
   }
 
   fsync(file: FileHandle, done: DiskCallback<void>): void {
-    this.run(file, done, (f, finish) =>
-      fs.fsync(f.fd, (e) => finish(e === null ? OK : fail(e, f.path))),
-    );
+    this.run(file, done, (f, finish) => this.timed(fs.fsync, f, finish));
   }
 
   fdatasync(file: FileHandle, done: DiskCallback<void>): void {
-    this.run(file, done, (f, finish) =>
-      fs.fdatasync(f.fd, (e) => finish(e === null ? OK : fail(e, f.path))),
-    );
+    this.run(file, done, (f, finish) => this.timed(fs.fdatasync, f, finish));
+  }
+
+  private timed(
+    sync: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => void,
+    f: OpenFile,
+    finish: (r: DiskResult<void>) => void,
+  ): void {
+    const start = performance.now();
+    sync(f.fd, (e) => {
+      this.onSync?.((performance.now() - start) / 1000);
+      finish(e === null ? OK : fail(e, f.path));
+    });
   }
 
   truncate(file: FileHandle, length: number, done: DiskCallback<void>): void {
