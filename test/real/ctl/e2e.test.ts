@@ -176,6 +176,31 @@ describe("watch", () => {
     expect(run.stdout).toBe(lines("PUT", "x1", "v x", `"PUT" "x1" "v x" ${from}`));
   });
 
+  it("watch -i starts watchers from stdin lines and ends with stdin", async () => {
+    const from = revision() + 1;
+    const stdin = new PassThrough();
+    const expected = lines("PUT", "i1", "a", "PUT", "i2", "b");
+    const watching = ctlAt(m, ["watch", "-i"], {
+      stdin,
+      onOutput: (out) => {
+        if (out === expected) stdin.end();
+      },
+    });
+    stdin.write(`watch i1 --rev ${from}\n`);
+    stdin.write(`watch --rev ${from} i2\n`);
+    stdin.write("bogus\n");
+    await ctlAt(m, ["put", "i1", "a"]);
+    await ctlAt(m, ["put", "i2", "b"]);
+    expect(await watching).toMatchObject({
+      code: 3,
+      stdout: expected,
+      stderr: lines(
+        "Invalid command bogus (only support watch)",
+        "Error: error reading watch request line: EOF",
+      ),
+    });
+  });
+
   it("ends with exit code 5 when the server cancels the watch", async () => {
     await ctlAt(m, ["put", "c1", "1"]);
     await ctlAt(m, ["compaction", String(revision())]);

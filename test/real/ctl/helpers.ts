@@ -91,7 +91,7 @@ export interface CtlRun {
 }
 
 export interface CtlOptions {
-  readonly stdin?: string | Uint8Array;
+  readonly stdin?: string | Uint8Array | Readable;
   readonly env?: Record<string, string>;
   readonly signal?: AbortSignal;
   /** Called with the output so far after every write (to stop a watch once it printed enough). */
@@ -108,13 +108,18 @@ function collector(onWrite?: (text: string) => void): { stream: PassThrough; byt
   return { stream, bytes: () => Buffer.concat(chunks) };
 }
 
+function stdinOf(input: CtlOptions["stdin"]): Readable {
+  if (input === undefined) return Readable.from([]);
+  if (input instanceof Readable) return input;
+  return Readable.from([Buffer.from(input)]);
+}
+
 /** Runs detcdctl in-process with `args` (no endpoint added). */
 export async function ctl(args: readonly string[], options: CtlOptions = {}): Promise<CtlRun> {
   const out = collector(options.onOutput);
   const err = collector();
   const code = await main(args, {
-    stdin:
-      options.stdin === undefined ? Readable.from([]) : Readable.from([Buffer.from(options.stdin)]),
+    stdin: stdinOf(options.stdin),
     stdout: out.stream,
     stderr: err.stream,
     env: options.env ?? {},
