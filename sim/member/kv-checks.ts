@@ -187,6 +187,7 @@ function internalInput(req: InternalRequest): EtcdInput | undefined {
       return modelInput({ kind: "lease-revoke", request: req.leaseRevoke });
     case "lease-checkpoint":
     case "alarm":
+    case "auth":
       return undefined;
     default:
       return unreachable(req, "internal request");

@@ -12,3 +12,4 @@ export {
   DEFAULT_SIMPLE_TOKEN_TTL_MS,
   SimpleTokens,
 } from "./simple-tokens.js";
+export { answerChange, readAuth } from "./answers.js";

@@ -19,7 +19,9 @@ import {
 } from "../api/rpc.js";
 import type { Lessor } from "../lease/index.js";
 import type { KvStore } from "../mvcc/kv-store.js";
+import type { AuthApplied, AuthStore, SimpleTokens } from "../auth/index.js";
 import type { AlarmStore } from "./alarms.js";
+import { applyAuthChange, checkInternal } from "./auth-gate.js";
 import type { InternalRequest } from "./internal-request.js";
 
 /** What applying a request answers; the header's cluster, member and term are filled later. */
@@ -31,12 +33,18 @@ export type AppliedResponse =
   | { readonly kind: "lease-grant"; readonly response: LeaseGrantResponse }
   | { readonly kind: "lease-revoke"; readonly response: LeaseRevokeResponse }
   | { readonly kind: "lease-checkpoint" }
-  | { readonly kind: "alarm"; readonly changed: boolean };
+  | { readonly kind: "alarm"; readonly changed: boolean }
+  | { readonly kind: "auth"; readonly applied: AuthApplied & { readonly token: string } };
 
 export interface StateMachine {
   readonly kv: KvStore;
   readonly lessor: Lessor;
   readonly alarms: AlarmStore;
+  readonly auth: AuthStore;
+  /** This member's simple tokens (member-local; logins and user changes update them). */
+  readonly authTokens: SimpleTokens;
+  /** The index of the entry being applied. */
+  readonly consistentIndex: number;
 }
 
 type Applied = Result<AppliedResponse, EtcdError>;
@@ -50,6 +58,9 @@ function wrap<K extends AppliedResponse["kind"], R>(
 
 /** Applies one request; an etcd error (lease not found, compacted, ...) leaves the state as it was. */
 export function applyRequest(sm: StateMachine, req: InternalRequest): Applied {
+  // etcd's auth applier runs first: a write whose proposer may not make it applies as an error.
+  const denied = checkInternal(sm, req);
+  if (denied !== undefined) return err(denied);
   // etcd's capped applier: with NOSPACE raised, nothing that can grow the store applies.
   if (sm.alarms.has("NOSPACE") && mayGrow(req)) return err(Errors.NoSpace);
   switch (req.kind) {
@@ -72,6 +83,10 @@ export function applyRequest(sm: StateMachine, req: InternalRequest): Applied {
       const a = req.alarm;
       const changed = a.action === "ACTIVATE" ? sm.alarms.activate(a) : sm.alarms.deactivate(a);
       return ok({ kind: req.kind, changed });
+    }
+    case "auth": {
+      const applied = applyAuthChange(sm.auth, sm.authTokens, req, sm.consistentIndex);
+      return applied.ok ? ok({ kind: req.kind, applied: applied.value }) : applied;
     }
     default:
       return unreachable(req, "internal request");

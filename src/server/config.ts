@@ -36,6 +36,8 @@ export interface MemberConfig {
   readonly watchMaxQueuedResponses: number;
   /** etcd's --quota-backend-bytes; 0 or less means etcd's default, 2 GiB (see quota.ts). */
   readonly quotaBackendBytes: number;
+  /** How long a simple auth token lives after its last use (etcd's --auth-token-ttl, 300 s). */
+  readonly authTokenTtlMs: number;
 }
 
 export const DEFAULT_MEMBER_CONFIG: MemberConfig = {
@@ -56,6 +58,7 @@ export const DEFAULT_MEMBER_CONFIG: MemberConfig = {
   leaseForwardMaxAttempts: 10,
   watchMaxQueuedResponses: 128,
   quotaBackendBytes: 0,
+  authTokenTtlMs: 300_000,
 };
 
 /** The defaults with `overrides` on top; asserts nothing, see Member for the checks. */

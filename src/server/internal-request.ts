@@ -1,9 +1,11 @@
 // The payload of one Raft entry: etcd's InternalRaftRequest, reduced to what detcd replicates. A
 // request id lets the proposing member find the client waiting for it; every member applies the
-// request itself in log order.
+// request itself in log order. An auth header (etcd's RequestHeader username and auth_revision)
+// says who asked, so a write is checked against the auth store again when it applies.
 //
 // Wire form (all integers big-endian): a version byte, the kind byte, the request id as a float64
-// (ids stay below 2^53), then the request. Optional fields are preceded by a presence bitmask so a
+// (ids stay below 2^53), then (version 2 only) the auth header, then the request. A request
+// without an auth header is written as version 1, byte for byte as before auth existed. Optional fields are preceded by a presence bitmask so a
 // decoded request is field-for-field the request that was encoded (absent stays absent). Numbers
 // are float64 (exact for every safe integer, negative revisions included), lease ids int64, byte
 // strings a uint32 length then the bytes. The encoding is a pure function of the request, so two
@@ -11,6 +13,13 @@
 
 import { assert, unreachable } from "../lib/assert.js";
 import { err, ok, type Result } from "../lib/result.js";
+import { fromUtf8, utf8 } from "../lib/bytes.js";
+import {
+  PERMISSION_TYPES,
+  type AuthChange,
+  type AuthHeader,
+  type Permission,
+} from "../api/auth.js";
 import type { LeaseId } from "../api/kv.js";
 import type { LeaseCheckpointRequest } from "../api/lease-internal.js";
 import { ALARM_NAMES, type AlarmName } from "./alarms.js";
@@ -34,8 +43,14 @@ import {
   type TxnRequest,
 } from "../api/rpc.js";
 
-/** One replicated request. `id` is unique across the cluster's lifetime (see RequestIds). */
-export type InternalRequest =
+/**
+ * One replicated request. `id` is unique across the cluster's lifetime (see RequestIds).
+ * `authHeader`: who proposed it; absent for a client without credentials (or a member proposing
+ * for itself while auth was disabled).
+ */
+export type InternalRequest = InternalRequestBody & { readonly authHeader?: AuthHeader };
+
+type InternalRequestBody =
   | { readonly kind: "put"; readonly id: number; readonly put: PutRequest }
   | { readonly kind: "delete-range"; readonly id: number; readonly deleteRange: DeleteRangeRequest }
   | { readonly kind: "txn"; readonly id: number; readonly txn: TxnRequest }
@@ -47,7 +62,8 @@ export type InternalRequest =
       readonly id: number;
       readonly leaseCheckpoint: LeaseCheckpointRequest;
     }
-  | { readonly kind: "alarm"; readonly id: number; readonly alarm: AlarmChange };
+  | { readonly kind: "alarm"; readonly id: number; readonly alarm: AlarmChange }
+  | { readonly kind: "auth"; readonly id: number; readonly authChange: AuthChange };
 
 /** Raise or clear one member's alarm (etcd's AlarmRequest ACTIVATE / DEACTIVATE). */
 export interface AlarmChange {
@@ -59,6 +75,7 @@ export interface AlarmChange {
 export type InternalRequestKind = InternalRequest["kind"];
 
 const VERSION = 1;
+const VERSION_AUTH_HEADER = 2;
 const KINDS: readonly InternalRequestKind[] = [
   "put",
   "delete-range",
@@ -68,6 +85,7 @@ const KINDS: readonly InternalRequestKind[] = [
   "lease-revoke",
   "lease-checkpoint",
   "alarm",
+  "auth",
 ];
 const SORT_ORDERS = Object.keys(SORT_ORDER_VALUES) as SortOrder[];
 const SORT_TARGETS = Object.keys(SORT_TARGET_VALUES) as SortTarget[];
@@ -111,6 +129,10 @@ class Writer {
   }
 
   /** Presence bits of optional fields, in order; at most 16. */
+  str(v: string): void {
+    this.bytes(utf8(v));
+  }
+
   mask(...present: boolean[]): void {
     assert(present.length <= 16, "codec: too many optional fields");
     let m = 0;
@@ -175,6 +197,10 @@ class Reader {
     const v = this.buf.slice(this.at + 4, this.at + 4 + n);
     this.at += 4 + n;
     return v;
+  }
+
+  str(): string {
+    return fromUtf8(this.bytes());
   }
 
   mask(): (bit: number) => boolean {
@@ -417,6 +443,137 @@ function readTxn(r: Reader, depth: number): TxnRequest {
   return out;
 }
 
+// ---- auth ------------------------------------------------------------------------------------------
+
+const AUTH_OPS: readonly AuthChange["op"][] = [
+  "auth-enable",
+  "auth-disable",
+  "user-add",
+  "user-delete",
+  "user-change-password",
+  "user-grant-role",
+  "user-revoke-role",
+  "role-add",
+  "role-delete",
+  "role-grant-permission",
+  "role-revoke-permission",
+  "authenticate",
+];
+
+function writeOptionalStr(w: Writer, v: string | undefined): void {
+  w.u8(v === undefined ? 0 : 1);
+  if (v !== undefined) w.str(v);
+}
+
+function readOptionalStr(r: Reader): string | undefined {
+  return r.u8() === 1 ? r.str() : undefined;
+}
+
+function writeAuthChange(w: Writer, c: AuthChange): void {
+  w.u8(AUTH_OPS.indexOf(c.op));
+  switch (c.op) {
+    case "auth-enable":
+    case "auth-disable":
+      return;
+    case "user-add":
+      w.str(c.name);
+      return writeOptionalStr(w, c.passwordHash);
+    case "user-delete":
+      return w.str(c.name);
+    case "user-change-password":
+      w.str(c.name);
+      return w.str(c.passwordHash);
+    case "user-grant-role":
+      w.str(c.user);
+      return w.str(c.role);
+    case "user-revoke-role":
+      w.str(c.name);
+      return w.str(c.role);
+    case "role-add":
+      return w.str(c.name);
+    case "role-delete":
+      return w.str(c.role);
+    case "role-grant-permission":
+      w.str(c.name);
+      w.u8(c.perm === undefined ? 0 : 1);
+      if (c.perm === undefined) return;
+      w.u8(PERMISSION_TYPES.indexOf(c.perm.permType));
+      w.bytes(c.perm.key);
+      return w.bytes(c.perm.range_end);
+    case "role-revoke-permission":
+      w.str(c.role);
+      w.bytes(c.key);
+      return w.bytes(c.range_end);
+    case "authenticate":
+      w.str(c.name);
+      w.str(c.passwordHash);
+      return writeOptionalStr(w, c.tokenPrefix);
+    default:
+      return unreachable(c, "auth change");
+  }
+}
+
+function readPermission(r: Reader): Permission {
+  const permType = r.pick(PERMISSION_TYPES, "permission type");
+  return { permType, key: r.bytes(), range_end: r.bytes() };
+}
+
+function readAuthChange(r: Reader): AuthChange {
+  const op = r.pick(AUTH_OPS, "auth op");
+  switch (op) {
+    case "auth-enable":
+    case "auth-disable":
+      return { op };
+    case "user-add": {
+      const name = r.str();
+      const passwordHash = readOptionalStr(r);
+      return passwordHash === undefined ? { op, name } : { op, name, passwordHash };
+    }
+    case "user-delete":
+      return { op, name: r.str() };
+    case "user-change-password":
+      return { op, name: r.str(), passwordHash: r.str() };
+    case "user-grant-role":
+      return { op, user: r.str(), role: r.str() };
+    case "user-revoke-role":
+      return { op, name: r.str(), role: r.str() };
+    case "role-add":
+      return { op, name: r.str() };
+    case "role-delete":
+      return { op, role: r.str() };
+    case "role-grant-permission": {
+      const name = r.str();
+      return r.u8() === 1 ? { op, name, perm: readPermission(r) } : { op, name };
+    }
+    case "role-revoke-permission":
+      return { op, role: r.str(), key: r.bytes(), range_end: r.bytes() };
+    case "authenticate": {
+      const name = r.str();
+      const passwordHash = r.str();
+      const tokenPrefix = readOptionalStr(r);
+      return tokenPrefix === undefined
+        ? { op, name, passwordHash }
+        : { op, name, passwordHash, tokenPrefix };
+    }
+    default:
+      return unreachable(op, "auth op");
+  }
+}
+
+function writeAuthHeader(w: Writer, h: AuthHeader): void {
+  w.u8(h.kind === "system" ? 1 : 0);
+  if (h.kind === "system") return;
+  w.str(h.user);
+  w.num(h.revision);
+}
+
+function readAuthHeader(r: Reader): AuthHeader {
+  const kind = r.u8();
+  if (kind === 1) return { kind: "system" };
+  if (kind !== 0) throw new Malformed(`bad auth header ${kind}`);
+  return { kind: "user", user: r.str(), revision: r.num() };
+}
+
 function writeBody(w: Writer, req: InternalRequest): void {
   switch (req.kind) {
     case "put":
@@ -446,12 +603,14 @@ function writeBody(w: Writer, req: InternalRequest): void {
       w.u8(req.alarm.action === "ACTIVATE" ? 1 : 0);
       w.num(req.alarm.memberID);
       return w.u8(ALARM_NAMES.indexOf(req.alarm.alarm));
+    case "auth":
+      return writeAuthChange(w, req.authChange);
     default:
       return unreachable(req, "internal request");
   }
 }
 
-function readBody(r: Reader, kind: InternalRequestKind, id: number): InternalRequest {
+function readBody(r: Reader, kind: InternalRequestKind, id: number): InternalRequestBody {
   switch (kind) {
     case "put":
       return { kind, id, put: readPut(r) };
@@ -484,6 +643,8 @@ function readBody(r: Reader, kind: InternalRequestKind, id: number): InternalReq
       if (alarm === undefined) throw new Malformed("unknown alarm");
       return { kind, id, alarm: { action, memberID, alarm } };
     }
+    case "auth":
+      return { kind, id, authChange: readAuthChange(r) };
     default:
       return unreachable(kind, "internal request kind");
   }
@@ -492,9 +653,11 @@ function readBody(r: Reader, kind: InternalRequestKind, id: number): InternalReq
 /** The entry bytes of a request. */
 export function encodeInternalRequest(req: InternalRequest): Uint8Array {
   const w = new Writer();
-  w.u8(VERSION);
+  const authHeader = req.authHeader;
+  w.u8(authHeader === undefined ? VERSION : VERSION_AUTH_HEADER);
   w.u8(KINDS.indexOf(req.kind));
   w.num(req.id);
+  if (authHeader !== undefined) writeAuthHeader(w, authHeader);
   writeBody(w, req);
   return w.finish();
 }
@@ -504,12 +667,15 @@ export function decodeInternalRequest(data: Uint8Array): Result<InternalRequest,
   try {
     const r = new Reader(data);
     const version = r.u8();
-    if (version !== VERSION) return err(`unknown entry version ${version}`);
+    if (version !== VERSION && version !== VERSION_AUTH_HEADER) {
+      return err(`unknown entry version ${version}`);
+    }
     const kind = r.pick(KINDS, "request kind");
     const id = r.num();
-    const req = readBody(r, kind, id);
+    const authHeader = version === VERSION_AUTH_HEADER ? readAuthHeader(r) : undefined;
+    const body = readBody(r, kind, id);
     if (!r.done) return err(`${data.length} byte entry has trailing bytes`);
-    return ok(req);
+    return ok(authHeader === undefined ? body : { ...body, authHeader });
   } catch (e) {
     if (e instanceof Malformed) return err(e.message);
     throw e;

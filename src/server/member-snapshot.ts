@@ -6,18 +6,22 @@
 // Layout (big-endian): "DMS2", consistentIndex u64, kvLength u32, kv (src/mvcc snapshot),
 // lessorLength u32, lessor (src/lease snapshot), membershipLength u32, membership (see
 // membership.ts), idCount u32, ids f64 each (oldest first), alarmsLength u32, alarms (see
-// alarms.ts). "DMS2" snapshots, written before alarms were replicated, end after the ids and
-// decode with no alarm raised.
+// alarms.ts), authLength u32, auth (see src/auth/auth-store.ts). Older snapshots decode too:
+// "DMS3", written before auth was replicated, ends after the alarms and decodes with a fresh auth
+// store (disabled, revision 1, no users); "DMS2", written before alarms were replicated, ends after
+// the ids and decodes with no alarm raised either.
 import { err, ok, type Result } from "../lib/result.js";
 import { decodeLessorState, encodeLessorState } from "../lease/index.js";
 import type { LessorState } from "../lease/lessor.js";
 import type { KvStore, KvStoreOptions } from "../mvcc/kv-store.js";
 import { decodeSnapshot, encodeSnapshot } from "../mvcc/snapshot.js";
+import { AuthStore } from "../auth/index.js";
 import { AlarmStore } from "./alarms.js";
 import { Membership } from "./membership.js";
 
-const MAGIC = [0x44, 0x4d, 0x53, 0x33]; // "DMS3"
-const MAGIC_V2 = [0x44, 0x4d, 0x53, 0x32]; // "DMS2": no alarms
+const MAGIC = [0x44, 0x4d, 0x53, 0x34]; // "DMS4"
+const MAGIC_V3 = [0x44, 0x4d, 0x53, 0x33]; // "DMS3": no auth
+const MAGIC_V2 = [0x44, 0x4d, 0x53, 0x32]; // "DMS2": no alarms, no auth
 
 export interface MemberSnapshotParts {
   readonly consistentIndex: number;
@@ -27,6 +31,7 @@ export interface MemberSnapshotParts {
   /** Applied request ids, oldest first. */
   readonly appliedIds: readonly number[];
   readonly alarms: AlarmStore;
+  readonly auth: AuthStore;
 }
 
 export function encodeMemberSnapshot(parts: MemberSnapshotParts): Uint8Array {
@@ -34,6 +39,7 @@ export function encodeMemberSnapshot(parts: MemberSnapshotParts): Uint8Array {
   const lessor = encodeLessorState(parts.lessor);
   const membership = parts.membership.encode();
   const alarms = parts.alarms.encode();
+  const auth = parts.auth.encode();
   const size =
     MAGIC.length +
     8 +
@@ -41,7 +47,9 @@ export function encodeMemberSnapshot(parts: MemberSnapshotParts): Uint8Array {
     4 +
     8 * parts.appliedIds.length +
     4 +
-    alarms.length;
+    alarms.length +
+    4 +
+    auth.length;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
@@ -61,6 +69,9 @@ export function encodeMemberSnapshot(parts: MemberSnapshotParts): Uint8Array {
   }
   view.setUint32(o, alarms.length);
   bytes.set(alarms, o + 4);
+  o += 4 + alarms.length;
+  view.setUint32(o, auth.length);
+  bytes.set(auth, o + 4);
   return bytes;
 }
 
@@ -74,7 +85,9 @@ export function decodeMemberSnapshot(
 ): Result<MemberSnapshotParts, string> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const v2 = MAGIC_V2.every((b, i) => bytes[i] === b);
-  if (bytes.length < MAGIC.length + 12 || (!v2 && MAGIC.some((b, i) => bytes[i] !== b))) {
+  const v3 = MAGIC_V3.every((b, i) => bytes[i] === b);
+  const v4 = MAGIC.every((b, i) => bytes[i] === b);
+  if (bytes.length < MAGIC.length + 12 || !(v2 || v3 || v4)) {
     return err("member snapshot: not a detcd member snapshot");
   }
   let o = MAGIC.length;
@@ -97,8 +110,10 @@ export function decodeMemberSnapshot(
   }
   const appliedIds: number[] = [];
   for (let i = 0; i < count; i++) appliedIds.push(view.getFloat64(o + 8 * i));
-  const alarms = v2 ? ok(new AlarmStore()) : decodeAlarms(bytes, view, idsEnd);
-  if (!alarms.ok) return alarms;
+  const tail = v2
+    ? ok({ alarms: new AlarmStore(), auth: new AuthStore() })
+    : decodeTail(bytes, view, idsEnd, v4);
+  if (!tail.ok) return tail;
   const kv = decodeSnapshot(parts[0] as Uint8Array, kvOptions);
   if (!kv.ok) return kv;
   const lessor = decodeLessorState(parts[1] as Uint8Array);
@@ -111,13 +126,30 @@ export function decodeMemberSnapshot(
     lessor: lessor.value,
     membership: membership.value,
     appliedIds,
-    alarms: alarms.value,
+    alarms: tail.value.alarms,
+    auth: tail.value.auth,
   });
 }
 
-function decodeAlarms(bytes: Uint8Array, view: DataView, at: number): Result<AlarmStore, string> {
+/** The parts after the ids: the alarms, then (DMS4) the auth store. */
+function decodeTail(
+  bytes: Uint8Array,
+  view: DataView,
+  at: number,
+  withAuth: boolean,
+): Result<{ alarms: AlarmStore; auth: AuthStore }, string> {
   if (at + 4 > bytes.length) return err("member snapshot: truncated alarms");
-  const length = view.getUint32(at);
-  if (at + 4 + length !== bytes.length) return err("member snapshot: alarms do not fit");
-  return AlarmStore.decode(bytes.subarray(at + 4, at + 4 + length));
+  const alarmsLength = view.getUint32(at);
+  const alarmsEnd = at + 4 + alarmsLength;
+  if (withAuth ? alarmsEnd > bytes.length : alarmsEnd !== bytes.length) {
+    return err("member snapshot: alarms do not fit");
+  }
+  const alarms = AlarmStore.decode(bytes.subarray(at + 4, alarmsEnd));
+  if (!alarms.ok) return alarms;
+  if (!withAuth) return ok({ alarms: alarms.value, auth: new AuthStore() });
+  if (alarmsEnd + 4 > bytes.length) return err("member snapshot: truncated auth");
+  const authLength = view.getUint32(alarmsEnd);
+  if (alarmsEnd + 4 + authLength !== bytes.length) return err("member snapshot: auth does not fit");
+  const auth = AuthStore.decode(bytes.subarray(alarmsEnd + 4));
+  return auth.ok ? ok({ alarms: alarms.value, auth: auth.value }) : auth;
 }

@@ -34,6 +34,13 @@
 import { assert, unreachable } from "../lib/assert.js";
 import { err, ok, type Result } from "../lib/result.js";
 import { Errors, type EtcdError } from "../api/errors.js";
+import {
+  isAuthRead,
+  type AuthChange,
+  type AuthInfo,
+  type AuthRequest,
+  type AuthResponseOf,
+} from "../api/auth.js";
 import type { LeaseId } from "../api/kv.js";
 import {
   checkDeleteRangeRequest,
@@ -108,7 +115,21 @@ import type {
   Storage,
 } from "../raft/types.js";
 import { WatchableStore, type WatchStream } from "../watch/watchable-store.js";
+import { answerChange, AuthStore, readAuth, SimpleTokens } from "../auth/index.js";
 import { AlarmStore, type AlarmName, type RaisedAlarm } from "./alarms.js";
+import {
+  asSystem,
+  checkAuthRead,
+  checkInternal,
+  checkLeaseKeysRead,
+  checkRange,
+  checkTxn,
+  checkWatch,
+  simpleTokenIndex,
+  simpleTokenInfo,
+  WATCH_PERMISSION_DENIED_REASON,
+  withAuthHeader,
+} from "./auth-gate.js";
 import { applyRequest, type AppliedResponse } from "./apply.js";
 import { effectiveQuotaBytes, requestCostBytes } from "./quota.js";
 import { ApplyWait } from "./apply-wait.js";
@@ -294,6 +315,12 @@ export interface MemberWatch {
   close(): void;
 }
 
+/**
+ * Who opened a watch stream, asked at each watch it creates (a simple token resolves to the auth
+ * revision current then); an error (an expired token) refuses the watch.
+ */
+export type WatchCredentials = () => Result<AuthInfo | undefined, EtcdError>;
+
 interface OpenWatch {
   readonly stream: WatchStream;
   readonly onResponses: (responses: WatchResponse[]) => void;
@@ -362,6 +389,11 @@ function clusterIdOf(peers: readonly NodeId[]): bigint {
  * errors from apply, NotSupportedForLearner for anything but a serializable read on a learner,
  * and the membership errors of membership.ts (MemberNotFound, MemberExist, PeerURLExist,
  * MemberBadURLs, TooManyLearners, MemberNotLearner, LearnerNotReady, MemberNotEnoughStarted).
+ *
+ * Auth: client methods take the caller's identity `as` (resolved by the host from a token or a
+ * certificate; absent without credentials). With auth enabled, requests are checked as
+ * auth-gate.ts describes, reads when they are served and writes when proposed and again when they
+ * apply: UserEmpty, AuthOldRevision, PermissionDenied, and the auth store's own errors.
  */
 export class Member {
   readonly id: NodeId;
@@ -408,6 +440,10 @@ export class Member {
   private readonly alarmList: AlarmType[] = [];
   /** The replicated alarm list; a snapshot replaces it. */
   private alarmStore = new AlarmStore();
+  /** The replicated auth store; a snapshot replaces it. */
+  private authStore = new AuthStore();
+  /** Simple tokens this member knows (member-local: see src/auth/simple-tokens.ts). */
+  readonly authTokens: SimpleTokens;
   /** The most the store held since the last defragmentation: etcd's db size (a file's size). */
   private sizeHighWaterBytes = 0;
   private corruptReason: string | undefined;
@@ -449,6 +485,7 @@ export class Member {
       electionTimeoutMs: config.electionMs,
       checkpointIntervalMs: config.leaseCheckpointIntervalMs,
     });
+    this.authTokens = new SimpleTokens(o.env.clock, config.authTokenTtlMs);
     this.store = this.wireStore(new KvStore(this.kvOptions()));
     this.watchableStore = this.newWatchable();
     const snapshot = o.durable?.recovered.snapshot;
@@ -524,6 +561,11 @@ export class Member {
     return this.alarmStore;
   }
 
+  /** The replicated auth store (users, roles, permissions, enabled, auth revision). */
+  get auth(): AuthStore {
+    return this.authStore;
+  }
+
   /** etcd's dbSize: what the store held at most since its last defragmentation. */
   get dbSizeBytes(): number {
     return Math.max(this.sizeHighWaterBytes, this.kv.sizeInUseBytes);
@@ -558,72 +600,88 @@ export class Member {
 
   // ---- KV ---------------------------------------------------------------------------------------
 
-  range(req: RangeRequest, done: Done<RangeResponse>): void {
+  range(req: RangeRequest, done: Done<RangeResponse>, as?: AuthInfo): void {
     const checked = checkRangeRequest(req);
     if (!checked.ok) return this.reply(done, checked);
     if (rangeRequestBytes(req) > this.config.maxRequestBytes) {
       return this.reply(done, err(Errors.RequestTooLarge));
     }
-    const serve = () => this.respond(done, this.kv.range(req));
+    const serve = this.allowed(
+      done,
+      () => checkRange(this, as, req),
+      () => this.respond(done, this.kv.range(req)),
+    );
     if (req.serializable === true) return this.local(done, serve);
     this.linearizable(done, serve);
   }
 
-  put(req: PutRequest, done: Done<PutResponse>): void {
+  put(req: PutRequest, done: Done<PutResponse>, as?: AuthInfo): void {
     const checked = checkPutRequest(req);
     if (!checked.ok) return this.reply(done, checked);
     this.propose(
       (id) => ({ kind: "put", id, put: req }),
       (a) => (a.kind === "put" ? a.response : undefined),
       done,
+      as,
     );
   }
 
-  deleteRange(req: DeleteRangeRequest, done: Done<DeleteRangeResponse>): void {
+  deleteRange(req: DeleteRangeRequest, done: Done<DeleteRangeResponse>, as?: AuthInfo): void {
     const checked = checkDeleteRangeRequest(req);
     if (!checked.ok) return this.reply(done, checked);
     this.propose(
       (id) => ({ kind: "delete-range", id, deleteRange: req }),
       (a) => (a.kind === "delete-range" ? a.response : undefined),
       done,
+      as,
     );
   }
 
   /** A txn; a read-only txn is served like a linearizable range (etcd does the same). */
-  txn(req: TxnRequest, done: Done<TxnResponse>): void {
+  txn(req: TxnRequest, done: Done<TxnResponse>, as?: AuthInfo): void {
     const checked = checkTxnRequest(req, this.config.maxTxnOps);
     if (!checked.ok) return this.reply(done, checked);
     if (isReadOnlyTxn(req)) {
       // Not proposed, but etcd limits every request's size, reads included.
       const bytes = encodeInternalRequest({ kind: "txn", id: 0, txn: req }).length;
       if (bytes > this.config.maxRequestBytes) return this.reply(done, err(Errors.RequestTooLarge));
-      return this.linearizable(done, () => this.readOnlyTxn(req, done));
+      const serve = () => this.readOnlyTxn(req, done);
+      return this.linearizable(
+        done,
+        this.allowed(done, () => checkTxn(this, as, req), serve),
+      );
     }
     this.propose(
       (id) => ({ kind: "txn", id, txn: req }),
       (a) => (a.kind === "txn" ? a.response : undefined),
       done,
+      as,
     );
   }
 
-  compact(req: CompactionRequest, done: Done<CompactionResponse>): void {
+  compact(req: CompactionRequest, done: Done<CompactionResponse>, as?: AuthInfo): void {
     this.propose(
       (id) => ({ kind: "compaction", id, compaction: req }),
       (a) => (a.kind === "compaction" ? a.response : undefined),
       done,
+      as,
     );
   }
 
-  /** HashKV of this member's store (local, no Raft), as etcd's Maintenance.HashKV. */
-  hashKV(req: HashKVRequest, done: Done<HashKVResponse>): void {
+  /** HashKV of this member's store (local, no Raft), as etcd's Maintenance.HashKV; root only. */
+  hashKV(req: HashKVRequest, done: Done<HashKVResponse>, as?: AuthInfo): void {
     if (this.isLearner) return this.reply(done, err(Errors.NotSupportedForLearner));
-    this.local(done, () => this.respond(done, this.kv.hashKV(req)));
+    const serve = () => this.respond(done, this.kv.hashKV(req));
+    this.local(
+      done,
+      this.allowed(done, () => this.authStore.checkAdmin(as), serve),
+    );
   }
 
   // ---- Lease ------------------------------------------------------------------------------------
 
   /** ID 0 lets this member choose one (from its Random), so the entry is the same everywhere. */
-  leaseGrant(req: LeaseGrantRequest, done: Done<LeaseGrantResponse>): void {
+  leaseGrant(req: LeaseGrantRequest, done: Done<LeaseGrantResponse>, as?: AuthInfo): void {
     if (req.TTL > MAX_LEASE_TTL_SECONDS) return this.reply(done, err(Errors.LeaseTTLTooLarge));
     const ID =
       req.ID === undefined || req.ID === 0n ? this.lessor.chooseId(this.o.env.random) : req.ID;
@@ -632,15 +690,18 @@ export class Member {
       (id) => ({ kind: "lease-grant", id, leaseGrant: grant }),
       (a) => (a.kind === "lease-grant" ? a.response : undefined),
       done,
+      as,
     );
   }
 
-  leaseRevoke(req: LeaseRevokeRequest, done: Done<LeaseRevokeResponse>): void {
+  /** Needs WRITE on every key attached to the lease. */
+  leaseRevoke(req: LeaseRevokeRequest, done: Done<LeaseRevokeResponse>, as?: AuthInfo): void {
     const revoke = { ID: req.ID };
     this.propose(
       (id) => ({ kind: "lease-revoke", id, leaseRevoke: revoke }),
       (a) => (a.kind === "lease-revoke" ? a.response : undefined),
       done,
+      as,
     );
   }
 
@@ -651,13 +712,22 @@ export class Member {
     );
   }
 
-  /** Remaining TTL from the leader; TTL -1 for a lease that does not exist (as etcd answers). */
-  leaseTimeToLive(req: LeaseTimeToLiveRequest, done: Done<LeaseTimeToLiveResponse>): void {
-    this.leaderOnly({ kind: "lease-timetolive", request: req }, (result) =>
-      done(
-        expectForwarded(result, (f) => (f.kind === "lease-timetolive" ? f.response : undefined)),
-      ),
-    );
+  /**
+   * Remaining TTL from the leader; TTL -1 for a lease that does not exist (as etcd answers). With
+   * `keys`, the caller needs READ on every key listed.
+   */
+  leaseTimeToLive(
+    req: LeaseTimeToLiveRequest,
+    done: Done<LeaseTimeToLiveResponse>,
+    as?: AuthInfo,
+  ): void {
+    this.leaderOnly({ kind: "lease-timetolive", request: req }, (result) => {
+      const answer = expectForwarded(result, (f) =>
+        f.kind === "lease-timetolive" ? f.response : undefined,
+      );
+      const denied = answer.ok ? checkLeaseKeysRead(this, as, answer.value.keys) : undefined;
+      done(denied === undefined ? answer : err(denied));
+    });
   }
 
   /** Every lease id, read linearizably from the replicated lease table. */
@@ -675,7 +745,9 @@ export class Member {
    * name) until it runs and publishes its attributes. A voter is refused when the cluster could
    * lose its quorum of started members (etcd's --strict-reconfig-check).
    */
-  memberAdd(req: MemberAddRequest, done: Done<MemberAddResponse>): void {
+  memberAdd(req: MemberAddRequest, done: Done<MemberAddResponse>, as?: AuthInfo): void {
+    const denied = this.authStore.checkAdmin(as);
+    if (denied !== undefined) return this.reply(done, err(denied));
     const refused = this.refusal();
     if (refused !== undefined) return this.reply(done, err(refused));
     if (!validPeerURLs(req.peerURLs)) return this.reply(done, err(Errors.MemberBadURLs));
@@ -694,7 +766,9 @@ export class Member {
   }
 
   /** Removes a member; the removed member stops, a removed leader steps down first. */
-  memberRemove(req: MemberRemoveRequest, done: Done<MemberRemoveResponse>): void {
+  memberRemove(req: MemberRemoveRequest, done: Done<MemberRemoveResponse>, as?: AuthInfo): void {
+    const denied = this.authStore.checkAdmin(as);
+    if (denied !== undefined) return this.reply(done, err(denied));
     const id = memberIdOf(req.ID);
     const current = this.membership.get(id);
     // Removing a learner never changes the quorum.
@@ -709,7 +783,9 @@ export class Member {
   }
 
   /** Replaces a member's peer URLs. */
-  memberUpdate(req: MemberUpdateRequest, done: Done<MemberUpdateResponse>): void {
+  memberUpdate(req: MemberUpdateRequest, done: Done<MemberUpdateResponse>, as?: AuthInfo): void {
+    const denied = this.authStore.checkAdmin(as);
+    if (denied !== undefined) return this.reply(done, err(denied));
     if (!validPeerURLs(req.peerURLs)) return this.reply(done, err(Errors.MemberBadURLs));
     const id = memberIdOf(req.ID);
     const member = { ...(this.membership.get(id) ?? unknownMember(id)), peerURLs: req.peerURLs };
@@ -725,7 +801,9 @@ export class Member {
    * Makes a learner a voter. Only the leader knows how far the learner got, so a follower forwards
    * the request to it (as etcd does); the learner must hold 90% of the leader's log.
    */
-  memberPromote(req: MemberPromoteRequest, done: Done<MemberPromoteResponse>): void {
+  memberPromote(req: MemberPromoteRequest, done: Done<MemberPromoteResponse>, as?: AuthInfo): void {
+    const denied = this.authStore.checkAdmin(as);
+    if (denied !== undefined) return this.reply(done, err(denied));
     this.leaderOnly({ kind: "member-promote", request: req }, (result) =>
       done(expectForwarded(result, (f) => (f.kind === "member-promote" ? f.response : undefined))),
     );
@@ -763,13 +841,61 @@ export class Member {
     this.local(done, serve);
   }
 
+  // ---- Auth -------------------------------------------------------------------------------------
+
+  /**
+   * etcd's Auth service (passwords already hashed by the host). Reads are linearizable and
+   * answered from the applied store; changes go through Raft, a login included, so it applies in
+   * order with password changes and with disabling auth.
+   */
+  authRequest<R extends AuthRequest>(req: R, done: Done<AuthResponseOf<R>>, as?: AuthInfo): void {
+    const answer = done as Done<AuthResponseOf<AuthRequest>>;
+    if (isAuthRead(req)) {
+      const serve = () =>
+        this.respond(answer, readAuth(this.authStore, req, this.kv.currentRevision));
+      return this.linearizable(
+        done,
+        this.allowed(done, () => checkAuthRead(this.authStore, as, req), serve),
+      );
+    }
+    this.propose(
+      (id) => ({ kind: "auth", id, authChange: req as AuthChange }),
+      (a) => (a.kind === "auth" ? answerChange(a.applied, this.kv.currentRevision) : undefined),
+      answer,
+      as,
+    );
+  }
+
+  /**
+   * Who a simple token names (etcd's token check): answered once this member applied the login
+   * that made it (the index after the token's dot), so a token works on every member right after
+   * the login. While auth is off tokens are ignored; an unknown one is InvalidAuthToken.
+   */
+  simpleTokenCredentials(token: string, done: Done<AuthInfo | undefined>): void {
+    const resolve = () => this.reply(done, simpleTokenInfo(this.authStore, this.authTokens, token));
+    const index = simpleTokenIndex(token);
+    if (index === undefined || !this.authStore.isEnabled) return resolve();
+    const fail = (e: EtcdError) => done(err(e));
+    this.applyWait.wait(
+      index,
+      this.config.requestTimeoutMs,
+      Errors.InvalidAuthToken,
+      resolve,
+      fail,
+    );
+    if (!this.pumping) this.runReplies();
+  }
+
   // ---- Watch ------------------------------------------------------------------------------------
 
   /**
    * Opens a watch stream served from this member's store. Contract: `onResponses` gets every
    * response of the stream in order, after the Ready loop; it must not throw.
    */
-  watch(onResponses: (responses: WatchResponse[]) => void): MemberWatch {
+  watch(
+    onResponses: (responses: WatchResponse[]) => void,
+    credentials?: WatchCredentials,
+  ): MemberWatch {
     assert(!this.stopped, "watch on a stopped member");
     const open: OpenWatch = {
       stream: this.watchable.openStream(),
@@ -790,6 +916,13 @@ export class Member {
           if (req.request_union !== "create_request") return;
           const id = req.create_request.watch_id ?? -1;
           this.replies.push(() => onResponses([this.canceledWatch(id, refused)]));
+          if (!this.pumping) this.runReplies();
+          return;
+        }
+        if (req.request_union === "create_request" && this.watchDenied(req, credentials)) {
+          const id = req.create_request.watch_id ?? 0;
+          const canceled = this.canceledWatch(id, WATCH_PERMISSION_DENIED_REASON);
+          this.replies.push(() => onResponses([{ ...canceled, created: true }]));
           if (!this.pumping) this.runReplies();
           return;
         }
@@ -935,6 +1068,7 @@ export class Member {
       membership: this.membership,
       appliedIds: this.appliedIds.list(),
       alarms: this.alarmStore,
+      auth: this.authStore,
     });
     return { index: this.applied, data };
   }
@@ -975,11 +1109,15 @@ export class Member {
     build: (id: number) => InternalRequest,
     pick: (applied: AppliedResponse) => T | undefined,
     done: Done<T>,
+    as?: AuthInfo,
   ): void {
     const refused = this.refusal();
     if (refused !== undefined) return this.reply(done, err(refused));
     const id = this.requestIds.next();
-    const request = build(id);
+    const request = withAuthHeader(build(id), as);
+    // A quick answer from this member's auth store; the entry is checked again when it applies.
+    const denied = checkInternal(this, request);
+    if (denied !== undefined) return this.reply(done, err(denied));
     const cost = requestCostBytes(request);
     if (cost > 0 && this.overQuota(cost)) return this.reply(done, err(Errors.NoSpace));
     const data = encodeInternalRequest(request);
@@ -1087,7 +1225,8 @@ export class Member {
 
   /** Proposes without anyone waiting (lease expiry and checkpoints decided by the leader). */
   private proposeInternal(build: (id: number) => InternalRequest): void {
-    this.node.propose(encodeInternalRequest(build(this.requestIds.next())));
+    const request = asSystem(build(this.requestIds.next()), this.authStore);
+    this.node.propose(encodeInternalRequest(request));
   }
 
   private linearizable<T>(done: Done<T>, serve: () => void): void {
@@ -1095,6 +1234,25 @@ export class Member {
     if (refused !== undefined) return this.reply(done, err(refused));
     this.reads.read(serve, (error) => done(err(error)));
     this.pump();
+  }
+
+  /** `serve`, run only if `denied` (asked when it runs, after any ReadIndex) finds nothing. */
+  private allowed<T>(done: Done<T>, denied: () => EtcdError | undefined, serve: () => void) {
+    return (): void => {
+      const refused = denied();
+      if (refused !== undefined) return this.reply(done, err(refused));
+      serve();
+    };
+  }
+
+  /** Whether auth refuses a watch: the credentials fail, or READ on its range is not granted. */
+  private watchDenied(
+    req: Extract<WatchRequest, { request_union: "create_request" }>,
+    credentials: WatchCredentials | undefined,
+  ): boolean {
+    if (!this.authStore.isEnabled) return false;
+    const who = credentials?.() ?? ok(undefined);
+    return !who.ok || checkWatch(this, who.value, req.create_request) !== undefined;
   }
 
   private local<T>(done: Done<T>, serve: () => void): void {
@@ -1397,6 +1555,7 @@ export class Member {
       membership: this.membership,
       appliedIds: this.appliedIds.list(),
       alarms: this.alarmStore,
+      auth: this.authStore,
     });
     // The configuration applied up to `index`: a member restored from the snapshot starts in it.
     const confState = this.node.status().config;
@@ -1431,6 +1590,7 @@ export class Member {
     this.lessor.restore(parts.lessor, this.liveLeasedKeys());
     this.membership = parts.membership;
     this.alarmStore = parts.alarms;
+    this.authStore = parts.auth;
     this.sizeHighWaterBytes = Math.max(this.sizeHighWaterBytes, parts.kv.sizeInUseBytes);
     // Watchers were synced to the old store: their streams close, clients open new ones.
     for (const w of this.watches.splice(0)) w.stream.close();
@@ -1501,14 +1661,14 @@ export class Member {
   }
 
   /** A watch canceled because this member cannot serve it, with etcd's error as the reason. */
-  private canceledWatch(watchId: number, reason: EtcdError): WatchResponse {
+  private canceledWatch(watchId: number, reason: EtcdError | string): WatchResponse {
     return {
       header: this.header(this.kv.currentRevision),
       watch_id: watchId,
       created: false,
       canceled: true,
       compact_revision: 0,
-      cancel_reason: reason.message,
+      cancel_reason: typeof reason === "string" ? reason : reason.message,
       fragment: false,
       events: [],
     };

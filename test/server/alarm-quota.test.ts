@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AlarmStore } from "../../src/server/alarms.js";
 import { decodeMemberSnapshot, encodeMemberSnapshot } from "../../src/server/member-snapshot.js";
+import { AuthStore } from "../../src/auth/index.js";
 import { Membership } from "../../src/server/membership.js";
 import { KvStore, RECORD_OVERHEAD_BYTES } from "../../src/mvcc/kv-store.js";
 import type { AlarmChangeRequest, AlarmChangeResponse, Member } from "../../src/server/member.js";
@@ -118,6 +119,7 @@ describe("member: alarms and the backend quota", () => {
       membership: Membership.initial([1, 2, 3]),
       appliedIds: [4, 5],
       alarms,
+      auth: new AuthStore(),
     });
     const decoded = decodeMemberSnapshot(bytes, {});
     expect(decoded.ok).toBe(true);

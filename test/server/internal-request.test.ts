@@ -1,10 +1,33 @@
 import { describe, expect, it } from "vitest";
 import { utf8 } from "../../src/lib/bytes.js";
+import type { AuthChange } from "../../src/api/auth.js";
 import {
   decodeInternalRequest,
   encodeInternalRequest,
   type InternalRequest,
 } from "../../src/server/internal-request.js";
+
+const authChanges: AuthChange[] = [
+  { op: "auth-enable" },
+  { op: "auth-disable" },
+  { op: "user-add", name: "u", passwordHash: "scrypt$x" },
+  { op: "user-add", name: "cert-user" },
+  { op: "user-delete", name: "u" },
+  { op: "user-change-password", name: "u", passwordHash: "h2" },
+  { op: "user-grant-role", user: "u", role: "r" },
+  { op: "user-revoke-role", name: "u", role: "r" },
+  { op: "role-add", name: "r" },
+  { op: "role-delete", role: "r" },
+  {
+    op: "role-grant-permission",
+    name: "r",
+    perm: { permType: "READWRITE", key: utf8("/a"), range_end: Uint8Array.of(0) },
+  },
+  { op: "role-grant-permission", name: "r" },
+  { op: "role-revoke-permission", role: "r", key: utf8("/a"), range_end: new Uint8Array(0) },
+  { op: "authenticate", name: "u", passwordHash: "h" },
+  { op: "authenticate", name: "u", passwordHash: "h", tokenPrefix: "abcdef" },
+];
 
 const samples: InternalRequest[] = [
   {
@@ -60,6 +83,14 @@ const samples: InternalRequest[] = [
     id: 8,
     leaseCheckpoint: { checkpoints: [{ ID: 1n, remaining_TTL: 4 }] },
   },
+  {
+    kind: "put",
+    id: 9,
+    put: { key: utf8("k") },
+    authHeader: { kind: "user", user: "ålice", revision: 12 },
+  },
+  { kind: "lease-revoke", id: 10, leaseRevoke: { ID: 1n }, authHeader: { kind: "system" } },
+  ...authChanges.map((authChange, i) => ({ kind: "auth" as const, id: 100 + i, authChange })),
 ];
 
 describe("internal request codec", () => {
@@ -76,5 +107,11 @@ describe("internal request codec", () => {
     expect(decodeInternalRequest(bytes.subarray(0, bytes.length - 1)).ok).toBe(false);
     expect(decodeInternalRequest(Uint8Array.of(9, 0)).ok).toBe(false);
     expect(decodeInternalRequest(Uint8Array.of(...bytes, 0)).ok).toBe(false);
+  });
+
+  it("writes a request without an auth header as version 1, one with a header as version 2", () => {
+    expect(encodeInternalRequest(samples[0]!)[0]).toBe(1);
+    const withHeader = samples.find((r) => r.authHeader !== undefined)!;
+    expect(encodeInternalRequest(withHeader)[0]).toBe(2);
   });
 });

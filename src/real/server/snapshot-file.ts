@@ -141,6 +141,8 @@ export async function restoreSnapshot(o: RestoreOptions): Promise<MemberMeta> {
     membership: new Membership(identity.members),
     appliedIds: [],
     alarms: new AlarmStore(),
+    // Users, roles and whether auth is on stay, as etcd's restore keeps its auth buckets.
+    auth: read.parts.auth,
   });
   await fs.mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   const voters = identity.members.map((m) => m.id);
