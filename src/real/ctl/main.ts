@@ -223,7 +223,12 @@ function buildParser(
       return b
         .usage(`detcdctl ${path} ${c.usage}`.trimEnd())
         .options(yargsOptions(c.flags))
-        .positional("args", { type: "string", array: true, describe: "arguments" });
+        .positional("args", {
+          type: "string",
+          array: true,
+          describe: c.usage === "" ? "none" : c.usage,
+          defaultDescription: "none",
+        });
     },
     handler: (argv: Record<string, unknown>) => select({ command: c, path, groupFlags, argv }),
   });
@@ -314,13 +319,14 @@ function makeContext(
   io: CtlIo,
   factory: ClientFactory,
   clients: CtlClient[],
+  stdin: StdinReader,
 ): CommandContext {
   const signal = io.signal ?? new AbortController().signal;
   return {
     output,
     global,
     env: io.env ?? {},
-    stdin: new StdinReader(io.stdin),
+    stdin,
     signal,
     printer: () => {
       const p = newPrinter(global.writeOut, global.hex, output);
@@ -348,14 +354,23 @@ export function standaloneContext(
 ): { ctx: CommandContext; close(): void } {
   const output: Output = { stdout: streamSink(io.stdout), stderr: streamSink(io.stderr) };
   const clients: CtlClient[] = [];
-  const ctx = makeContext(output, global, io, io.clientFactory ?? grpcClientFactory, clients);
-  return { ctx, close: () => clients.forEach((c) => c.close()) };
+  const stdin = new StdinReader(io.stdin);
+  const factory = io.clientFactory ?? grpcClientFactory;
+  const ctx = makeContext(output, global, io, factory, clients, stdin);
+  return {
+    ctx,
+    close: () => {
+      clients.forEach((c) => c.close());
+      stdin.close();
+    },
+  };
 }
 
 /** Runs detcdctl with `argv` (the arguments after the program name); answers the exit code. */
 export async function main(argv: readonly string[], io: CtlIo): Promise<number> {
   const output: Output = { stdout: streamSink(io.stdout), stderr: streamSink(io.stderr) };
   const clients: CtlClient[] = [];
+  const stdin = new StdinReader(io.stdin);
   const args = expandPrefixes(argv);
   const currentPath = { path: "detcdctl" };
   let selected: Selection | undefined;
@@ -372,7 +387,8 @@ export async function main(argv: readonly string[], io: CtlIo): Promise<number> 
     const specs = [...s.command.flags, ...s.groupFlags];
     checkBoolAssignments(args, specs);
     const global = globalOptions(s.argv, io.env ?? {});
-    const ctx = makeContext(output, global, io, io.clientFactory ?? grpcClientFactory, clients);
+    const factory = io.clientFactory ?? grpcClientFactory;
+    const ctx = makeContext(output, global, io, factory, clients, stdin);
     const a: CommandArgs = { ...commandArgs(s.argv, args), flags: readFlags(s.argv, specs) };
     await s.command.run(ctx, a);
     return ctx.signal.aborted ? EXIT_INTERRUPTED_BY_SIGNAL : ExitCode.Success;
@@ -380,6 +396,7 @@ export async function main(argv: readonly string[], io: CtlIo): Promise<number> 
     return reportFailure(e, output, args, currentPath.path, io.signal);
   } finally {
     for (const c of clients) c.close();
+    stdin.close();
   }
 }
 

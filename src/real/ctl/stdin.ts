@@ -30,6 +30,14 @@ export class StdinReader implements LineSource {
     return true;
   }
 
+  /** Stops reading (a stream left half-read would keep the process alive). */
+  close(): void {
+    const chunks = this.chunks;
+    this.chunks = undefined;
+    this.ended = true;
+    void chunks?.return?.();
+  }
+
   /** Everything left on the input. */
   async readAll(): Promise<Uint8Array> {
     while (await this.fill());
