@@ -3,8 +3,12 @@
 // (through its connection injector), anything else to a node:http server running the given handler
 // (/health, /metrics, /version; 404 when there is none).
 //
-// Plain TCP for now. TLS fits the same shape later: a tls.Server in place of the net.Server, then
-// the ALPN protocol ("h2" or "http/1.1") instead of the sniffed bytes picks the destination.
+// An address with TLS (an https URL) is a tls.Server instead: the handshake's ALPN protocol picks
+// the destination ("h2" gRPC, "http/1.1" HTTP), and a client that offers no ALPN is sniffed like a
+// plain connection. The TLS socket itself goes to grpc-js, so a call's auth context carries the
+// client's verified certificate. Client certificates are checked as the handshake completes,
+// before a byte is read (a refused client never reaches gRPC or HTTP); a certificate reload
+// replaces the server's secure context for new connections.
 
 import {
   ServerCredentials,
@@ -19,6 +23,12 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import {
+  createServer as createTlsServer,
+  type Server as TlsServer,
+  type TLSSocket,
+} from "node:tls";
+import type { TlsEndpoint } from "../tls/reloading-tls.js";
 import type { Backend } from "./backend.js";
 import { createGrpcServer, type GrpcServerOptions } from "./server.js";
 
@@ -26,9 +36,15 @@ export interface ClientServerOptions {
   readonly backend: Backend;
   /** Handles every request that is not gRPC; without it they get 404. */
   readonly http?: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Addresses to listen on; port 0 picks a free port. */
-  readonly listen: readonly { readonly host: string; readonly port: number }[];
+  /** Addresses to listen on; port 0 picks a free port. With `tls`, the address serves TLS only. */
+  readonly listen: readonly {
+    readonly host: string;
+    readonly port: number;
+    readonly tls?: TlsEndpoint;
+  }[];
   readonly grpc?: GrpcServerOptions;
+  /** Told of each TLS handshake that failed (a refused client certificate, say). */
+  readonly onTlsError?: (error: Error, remoteAddress: string | undefined) => void;
 }
 
 export interface ClientServer {
@@ -41,6 +57,10 @@ export interface ClientServer {
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 /** A connection that sends nothing for this long before its first bytes is closed. */
 const SNIFF_TIMEOUT_MS = 10_000;
+/** A TLS handshake must finish within this time. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** ALPN protocols offered on TLS addresses, preferred first. */
+export const CLIENT_PORT_ALPN: readonly string[] = ["h2", "http/1.1"];
 
 function notFound(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(404, { "content-type": "text/plain" });
@@ -103,34 +123,75 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     httpServer.emit("connection", socket);
     socket.resume();
   };
-  const netServers = options.listen.map(() =>
-    createNetServer((socket) => {
-      sockets.add(socket);
-      socket.once("close", () => sockets.delete(socket));
-      socket.on("error", () => {});
-      sniff(socket, route);
-    }),
-  );
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+  };
+  const unsubscribe: (() => void)[] = [];
+  const servers = options.listen.map((address): NetServer => {
+    if (address.tls === undefined)
+      return createNetServer((socket) => {
+        track(socket);
+        sniff(socket, route);
+      });
+    const server = tlsServer(address.tls, options, track, route);
+    unsubscribe.push(address.tls.onReload(() => server.setSecureContext(tlsOptions(address.tls))));
+    return server;
+  });
   const ports: number[] = [];
   try {
     for (const [i, address] of options.listen.entries()) {
-      ports.push(await listenOn(netServers[i] as NetServer, address.host, address.port));
+      ports.push(await listenOn(servers[i] as NetServer, address.host, address.port));
     }
   } catch (e) {
-    for (const s of netServers) s.close();
+    for (const s of servers) s.close();
+    for (const u of unsubscribe) u();
     injector.destroy();
     throw e;
   }
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= closeAll(netServers, sockets, injector, httpServer, grpcServer);
+    for (const u of unsubscribe) u();
+    closing ??= closeAll(servers, sockets, injector, httpServer, grpcServer);
     return closing;
   };
   return { ports, close };
 }
 
+function tlsOptions(tls: TlsEndpoint | undefined) {
+  return { ...tls?.serverOptions(), ALPNProtocols: [...CLIENT_PORT_ALPN] };
+}
+
+/** A TLS listener: the handshake (and its ALPN choice) comes before routing. */
+function tlsServer(
+  tls: TlsEndpoint,
+  options: ClientServerOptions,
+  track: (socket: Socket) => void,
+  route: (socket: Socket, to: Destination) => void,
+): TlsServer {
+  const server = createTlsServer(
+    { ...tlsOptions(tls), handshakeTimeout: HANDSHAKE_TIMEOUT_MS },
+    (socket: TLSSocket) => {
+      track(socket);
+      const refusal = tls.checkPeer(socket);
+      if (refusal !== undefined) {
+        options.onTlsError?.(new Error(refusal), socket.remoteAddress);
+        socket.destroy();
+        return;
+      }
+      if (socket.alpnProtocol === "h2") return route(socket, "grpc");
+      if (socket.alpnProtocol === "http/1.1") return route(socket, "http");
+      sniff(socket, route);
+    },
+  );
+  server.on("connection", track);
+  server.on("tlsClientError", (error, socket) => options.onTlsError?.(error, socket.remoteAddress));
+  return server;
+}
+
 async function closeAll(
-  netServers: NetServer[],
+  netServers: readonly NetServer[],
   sockets: Set<Socket>,
   injector: ConnectionInjector,
   httpServer: HttpServer,

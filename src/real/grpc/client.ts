@@ -33,12 +33,30 @@ import { clientErrorOf, EtcdClientError } from "./status.js";
 
 export { EtcdClientError } from "./status.js";
 
+/** TLS to the server (PEM contents, not file names). */
+export interface EtcdClientTls {
+  /** The CA certificates the server's certificate must chain to; the system's roots when absent. */
+  readonly ca?: string | Uint8Array;
+  /** A client certificate and its key, for a server that requires one (--client-cert-auth). */
+  readonly cert?: string | Uint8Array;
+  readonly key?: string | Uint8Array;
+  /** Accept any server certificate (etcdctl's --insecure-skip-tls-verify); for tests only. */
+  readonly insecureSkipVerify?: boolean;
+  /** The name the server's certificate must carry, instead of the endpoint's host. */
+  readonly serverName?: string;
+}
+
 export interface EtcdClientOptions {
-  /** "host:port" or "http://host:port" (the scheme is dropped; TLS comes with `credentials`). */
+  /**
+   * "host:port", "http://host:port" or "https://host:port". The scheme is dropped; TLS is used
+   * when `tls` is given, or when an endpoint is https (then with the system's roots).
+   */
   readonly endpoints: readonly string[];
   /** Default per-call deadline in milliseconds; none when undefined. */
   readonly callTimeoutMs?: number;
-  /** Defaults to insecure (plain TCP). */
+  /** TLS settings; ignored when `credentials` is given. */
+  readonly tls?: EtcdClientTls;
+  /** grpc-js credentials, overriding `tls`. Defaults to insecure (plain TCP). */
   readonly credentials?: ChannelCredentials;
   /** Extra grpc-js channel options. */
   readonly channelOptions?: ChannelOptions;
@@ -77,6 +95,24 @@ function toBuffer(bytes: Uint8Array): Buffer {
 
 const passthrough = (bytes: Buffer): Buffer => bytes;
 
+/** Channel credentials from the TLS options (insecure without them). */
+export function tlsCredentials(tls: EtcdClientTls | undefined): ChannelCredentials {
+  if (tls === undefined) return ChannelCredentials.createInsecure();
+  if ((tls.cert === undefined) !== (tls.key === undefined))
+    throw new Error("EtcdClient: a client certificate needs its key, and a key its certificate");
+  const skip = tls.insecureSkipVerify === true;
+  return ChannelCredentials.createSsl(
+    tls.ca === undefined ? null : toBuffer(pemBytes(tls.ca)),
+    tls.key === undefined ? null : toBuffer(pemBytes(tls.key)),
+    tls.cert === undefined ? null : toBuffer(pemBytes(tls.cert)),
+    skip ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {},
+  );
+}
+
+function pemBytes(pem: string | Uint8Array): Uint8Array {
+  return typeof pem === "string" ? new TextEncoder().encode(pem) : pem;
+}
+
 function stripScheme(endpoint: string): string {
   return endpoint.replace(/^[a-z]+:\/\//, "").replace(/\/$/, "");
 }
@@ -99,10 +135,25 @@ export class EtcdClient {
   private token: string | undefined;
   private closed = false;
 
+  private readonly credentials: ChannelCredentials;
+  private readonly channelOptions: ChannelOptions;
+
   constructor(private readonly options: EtcdClientOptions) {
     if (options.endpoints.length === 0) throw new Error("EtcdClient: no endpoints");
     this.endpoints = options.endpoints.map(stripScheme);
     this.clients = this.endpoints.map(() => undefined);
+    const https = options.endpoints.some((e) => /^https:\/\//i.test(e));
+    this.credentials =
+      options.credentials ?? tlsCredentials(options.tls ?? (https ? {} : undefined));
+    const serverName = options.tls?.serverName;
+    this.channelOptions = {
+      "grpc.max_receive_message_length": options.maxResponseBytes ?? -1,
+      "grpc.max_send_message_length": -1,
+      ...(serverName === undefined
+        ? {}
+        : { "grpc.ssl_target_name_override": serverName, "grpc.default_authority": serverName }),
+      ...options.channelOptions,
+    };
   }
 
   /** The endpoint calls go to now. */
@@ -398,15 +449,7 @@ export class EtcdClient {
     if (this.closed) throw new EtcdClientError(Status.CANCELLED, "client closed", undefined);
     const existing = this.clients[this.current];
     if (existing !== undefined) return existing;
-    const created = new Client(
-      this.endpoint,
-      this.options.credentials ?? ChannelCredentials.createInsecure(),
-      {
-        "grpc.max_receive_message_length": this.options.maxResponseBytes ?? -1,
-        "grpc.max_send_message_length": -1,
-        ...this.options.channelOptions,
-      },
-    );
+    const created = new Client(this.endpoint, this.credentials, this.channelOptions);
     this.clients[this.current] = created;
     return created;
   }

@@ -12,11 +12,24 @@
 //
 // A query is a one-off exchange on its own connection, outside any cluster: a joining member asks
 // an existing member (by URL, before it knows its id) and gets back the answer of its onQuery.
+//
+// TLS: an https peer URL is dialled with TLS (our peer certificate as the client certificate, the
+// peer CA to verify the other side), queries included; a listener with TLS accepts TLS only, the
+// handshake checking client certificates when asked to, and a handshaken connection whose
+// certificate fails the endpoint's extra check (the allowed CN) is refused with the reason.
 
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, createServer, isIP, type Server, type Socket } from "node:net";
+import {
+  connect as connectTls,
+  createServer as createTlsServer,
+  type ConnectionOptions,
+  type Server as TlsServer,
+  type TLSSocket,
+} from "node:tls";
 import { assert } from "../../lib/assert.js";
 import type { NodeId } from "../../raft/types.js";
 import type { MemberMessage } from "../../server/messages.js";
+import type { TlsEndpoint } from "../tls/reloading-tls.js";
 import { decodeHello, decodeMemberMessage, encodeHello, encodeMemberMessage } from "./codec.js";
 import {
   DEFAULT_MAX_FRAME_BYTES,
@@ -35,8 +48,16 @@ export type PeerLog = (level: PeerLogLevel, msg: string, fields: Record<string, 
 export interface PeerTransportOptions {
   readonly selfId: NodeId;
   readonly clusterId: bigint;
-  /** Where to accept peer connections; port 0 picks a free port (start() returns it). */
-  readonly listen: { readonly host: string; readonly port: number };
+  /**
+   * Where to accept peer connections; port 0 picks a free port (start() returns it). With `tls`
+   * true the listener serves TLS with the `tls` endpoint (which must then be given).
+   */
+  readonly listen: { readonly host: string; readonly port: number; readonly tls?: boolean };
+  /**
+   * TLS of this member's peer role: served on the listener when listen.tls, and used to dial https
+   * peer URLs. Without it, https URLs are dialled with Node's defaults (the system's roots).
+   */
+  readonly tls?: TlsEndpoint;
   /**
    * Called for each message a peer sent, from a socket event (never from inside `send`), in the
    * order that peer's connection carried them. An exception is logged and does not close the
@@ -98,12 +119,14 @@ const DEFAULTS = {
   handshakeTimeoutMs: 5000,
 };
 
-interface PeerAddress {
+export interface PeerAddress {
   readonly host: string;
   readonly port: number;
+  /** An https URL: dialled with TLS. */
+  readonly secure: boolean;
 }
 
-/** Parses an etcd peer URL (http://host:port). TLS peer URLs are not served by this transport. */
+/** Parses an etcd peer URL (http://host:port or https://host:port). */
 export function parsePeerUrl(url: string): PeerAddress | string {
   let parsed: URL;
   try {
@@ -111,12 +134,38 @@ export function parsePeerUrl(url: string): PeerAddress | string {
   } catch {
     return `invalid peer URL ${JSON.stringify(url)}`;
   }
-  if (parsed.protocol !== "http:") return `unsupported peer URL scheme in ${url} (http only)`;
-  // URL drops a port equal to the scheme's default, so an empty port here means 80.
-  const port = parsed.port === "" ? 80 : Number(parsed.port);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    return `unsupported peer URL scheme in ${url} (http or https only)`;
+  const secure = parsed.protocol === "https:";
+  // URL drops a port equal to the scheme's default, so an empty port here means 80 (or 443).
+  const port = parsed.port === "" ? (secure ? 443 : 80) : Number(parsed.port);
   if (port === 0) return `peer URL ${url} has port 0`;
   const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
-  return { host, port };
+  return { host, port, secure };
+}
+
+/**
+ * Opens a connection to `address`: plain TCP, or TLS with `tls`'s dial options for an https
+ * address. Returns the socket and the event that says it is ready to write ("connect" or
+ * "secureConnect").
+ */
+export function dialPeer(
+  address: PeerAddress,
+  tls: TlsEndpoint | undefined,
+): { socket: Socket; ready: "connect" | "secureConnect" } {
+  if (!address.secure)
+    return {
+      socket: createConnection({ host: address.host, port: address.port }),
+      ready: "connect",
+    };
+  const options: ConnectionOptions = {
+    ...tls?.connectOptions(),
+    host: address.host,
+    port: address.port,
+    // SNI takes host names only: an IP address is verified against the certificate's IP SANs.
+    ...(isIP(address.host) === 0 ? { servername: address.host } : {}),
+  };
+  return { socket: connectTls(options), ready: "secureConnect" };
 }
 
 class PeerCounters {
@@ -135,6 +184,7 @@ interface LinkContext {
   readonly maxFrameBytes: number;
   readonly reconnectMinMs: number;
   readonly reconnectMaxMs: number;
+  readonly tls: TlsEndpoint | undefined;
   log(level: PeerLogLevel, msg: string, fields: Record<string, unknown>): void;
 }
 
@@ -221,11 +271,11 @@ class OutboundLink {
 
   private connect(address: PeerAddress): void {
     this.state = "connecting";
-    const socket = createConnection({ host: address.host, port: address.port });
+    const { socket, ready } = dialPeer(address, this.ctx.tls);
     this.socket = socket;
     socket.setNoDelay(true);
     const decoder = new FrameDecoder(this.ctx.maxFrameBytes);
-    socket.on("connect", () => {
+    socket.on(ready, () => {
       if (this.socket !== socket) return;
       socket.setKeepAlive(true, 2000);
       this.state = "connected";
@@ -370,6 +420,7 @@ export class PeerTransport {
   private readonly pingIntervalMs: number;
   private readonly handshakeTimeoutMs: number;
   private server: Server | undefined;
+  private unsubscribeReload: (() => void) | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -388,6 +439,7 @@ export class PeerTransport {
       maxFrameBytes: this.maxFrameBytes,
       reconnectMinMs: options.reconnectMinMs ?? DEFAULTS.reconnectMinMs,
       reconnectMaxMs: options.reconnectMaxMs ?? DEFAULTS.reconnectMaxMs,
+      tls: options.tls,
       log: (level, msg, fields) => this.log(level, msg, fields),
     };
   }
@@ -397,7 +449,7 @@ export class PeerTransport {
     if (this.closed) return Promise.reject(new Error("peer transport is closed"));
     if (this.server !== undefined)
       return Promise.reject(new Error("peer transport already started"));
-    const server = createServer((socket) => this.accept(socket));
+    const server = this.createListener();
     this.server = server;
     this.pingTimer = setInterval(() => this.pingAll(), this.pingIntervalMs);
     this.pingTimer.unref();
@@ -410,6 +462,24 @@ export class PeerTransport {
         resolve(typeof address === "object" && address !== null ? address.port : 0);
       });
     });
+  }
+
+  private createListener(): Server {
+    const tls = this.options.tls;
+    if (this.options.listen.tls !== true) return createServer((socket) => this.accept(socket));
+    if (tls === undefined) throw new Error("peer transport: listen.tls needs the tls endpoint");
+    const server: TlsServer = createTlsServer(
+      { ...tls.serverOptions(), handshakeTimeout: this.handshakeTimeoutMs },
+      (socket) => this.accept(socket),
+    );
+    server.on("tlsClientError", (e, socket) =>
+      this.log("warn", "peer TLS handshake failed", {
+        error: e.message,
+        remote: socket.remoteAddress,
+      }),
+    );
+    this.unsubscribeReload = tls.onReload(() => server.setSecureContext(tls.serverOptions()));
+    return server;
   }
 
   /**
@@ -470,23 +540,29 @@ export class PeerTransport {
    * connection and resolves with its onQuery answer; rejects with a PeerQueryError on timeout,
    * refusal, a failing handler or close().
    */
-  query(peerUrl: string, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
-      const fail = (reason: PeerQueryFailure, text: string) =>
-        reject(new PeerQueryError(reason, `peer query to ${peerUrl}: ${text}`));
-      if (this.closed) return fail("closed", "transport is closed");
-      const address = parsePeerUrl(peerUrl);
-      if (typeof address === "string") return fail("unreachable", address);
-      const frame = encodeFrame(FrameType.query, body, this.maxFrameBytes);
-      if (!frame.ok) return fail("refused", describeFramingError(frame.error));
-      this.runQuery(address, frame.value, timeoutMs, resolve, fail);
-    });
+  async query(peerUrl: string, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (this.closed)
+      throw new PeerQueryError("closed", `peer query to ${peerUrl}: transport is closed`);
+    const abort = new AbortController();
+    const cancel = () => abort.abort();
+    this.queries.add(cancel);
+    try {
+      return await queryPeer(peerUrl, body, {
+        timeoutMs,
+        maxFrameBytes: this.maxFrameBytes,
+        signal: abort.signal,
+        ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
+      });
+    } finally {
+      this.queries.delete(cancel);
+    }
   }
 
   /** Closes the listener and every connection; no callback fires once this is called. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    this.unsubscribeReload?.();
     if (this.pingTimer !== undefined) clearInterval(this.pingTimer);
     for (const link of this.links.values()) link.close();
     for (const conn of this.inbound) conn.socket.destroy();
@@ -562,6 +638,8 @@ export class PeerTransport {
       clearTimeout(timer);
       this.inbound.delete(conn);
     });
+    const refusal = isTlsSocket(socket) ? this.options.tls?.checkPeer(socket) : undefined;
+    if (refusal !== undefined) this.refuse(conn, refusal);
   }
 
   private onInboundData(conn: InboundConnection, chunk: Uint8Array): void {
@@ -667,47 +745,77 @@ export class PeerTransport {
     conn.mode = "done";
     endThenDestroy(conn.socket, frame);
   }
+}
 
-  private runQuery(
-    address: PeerAddress,
-    frame: Uint8Array,
-    timeoutMs: number,
-    resolve: (reply: Uint8Array) => void,
-    fail: (reason: PeerQueryFailure, text: string) => void,
-  ): void {
-    const socket = createConnection({ host: address.host, port: address.port });
-    const decoder = new FrameDecoder(this.maxFrameBytes);
-    let settled = false;
-    const settle = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      this.queries.delete(cancel);
-      socket.destroy();
-      outcome();
-    };
-    const cancel = () => settle(() => fail("closed", "transport closed"));
-    const timer = setTimeout(
-      () => settle(() => fail("timeout", `no answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    this.queries.add(cancel);
-    socket.on("connect", () => socket.write(frame));
-    socket.on("error", (e) => settle(() => fail("unreachable", e.message)));
-    socket.on("close", () =>
-      settle(() => fail("unreachable", "connection closed before an answer")),
-    );
-    socket.on("data", (chunk: Buffer) => {
-      const frames = decoder.push(chunk);
-      if (!frames.ok) return settle(() => fail("refused", describeFramingError(frames.error)));
-      const first = frames.value[0];
-      if (first === undefined) return;
-      if (first.type === FrameType.reply) return settle(() => resolve(first.payload.slice()));
-      const text = utf8(first.payload.subarray(0, 1024));
-      if (first.type === FrameType.queryError) settle(() => fail("remote-error", text));
-      else settle(() => fail("refused", `unexpected answer (frame type ${first.type}): ${text}`));
-    });
-  }
+export interface PeerQueryOptions {
+  readonly timeoutMs: number;
+  /** Dials an https URL with this endpoint's options (Node's defaults when absent). */
+  readonly tls?: TlsEndpoint;
+  readonly maxFrameBytes?: number;
+  /** Aborting fails the query with reason "closed". */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Sends `body` to whatever member listens at `peerUrl` on a fresh connection and resolves with its
+ * onQuery answer; rejects with a PeerQueryError on timeout, refusal, a failing handler or abort.
+ * Needs no transport: a joining member asks before it has a member id.
+ */
+export function queryPeer(
+  peerUrl: string,
+  body: Uint8Array,
+  o: PeerQueryOptions,
+): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const fail = (reason: PeerQueryFailure, text: string) =>
+      reject(new PeerQueryError(reason, `peer query to ${peerUrl}: ${text}`));
+    if (o.signal?.aborted === true) return fail("closed", "transport closed");
+    const address = parsePeerUrl(peerUrl);
+    if (typeof address === "string") return fail("unreachable", address);
+    const maxFrameBytes = o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    const frame = encodeFrame(FrameType.query, body, maxFrameBytes);
+    if (!frame.ok) return fail("refused", describeFramingError(frame.error));
+    runQuery(address, frame.value, { ...o, maxFrameBytes }, resolve, fail);
+  });
+}
+
+function runQuery(
+  address: PeerAddress,
+  frame: Uint8Array,
+  o: PeerQueryOptions & { readonly maxFrameBytes: number },
+  resolve: (reply: Uint8Array) => void,
+  fail: (reason: PeerQueryFailure, text: string) => void,
+): void {
+  const { socket, ready } = dialPeer(address, o.tls);
+  const decoder = new FrameDecoder(o.maxFrameBytes);
+  let settled = false;
+  const settle = (outcome: () => void) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    o.signal?.removeEventListener("abort", cancel);
+    socket.destroy();
+    outcome();
+  };
+  const cancel = () => settle(() => fail("closed", "transport closed"));
+  const timer = setTimeout(
+    () => settle(() => fail("timeout", `no answer within ${o.timeoutMs} ms`)),
+    o.timeoutMs,
+  );
+  o.signal?.addEventListener("abort", cancel);
+  socket.on(ready, () => socket.write(frame));
+  socket.on("error", (e) => settle(() => fail("unreachable", e.message)));
+  socket.on("close", () => settle(() => fail("unreachable", "connection closed before an answer")));
+  socket.on("data", (chunk: Buffer) => {
+    const frames = decoder.push(chunk);
+    if (!frames.ok) return settle(() => fail("refused", describeFramingError(frames.error)));
+    const first = frames.value[0];
+    if (first === undefined) return;
+    if (first.type === FrameType.reply) return settle(() => resolve(first.payload.slice()));
+    const text = utf8(first.payload.subarray(0, 1024));
+    if (first.type === FrameType.queryError) settle(() => fail("remote-error", text));
+    else settle(() => fail("refused", `unexpected answer (frame type ${first.type}): ${text}`));
+  });
 }
 
 /** How long a closing connection waits for the other side to close once our last frame is out. */
@@ -716,6 +824,10 @@ const LINGER_MS = 1000;
 /** Sends a last frame and closes; a peer that never reads or closes is cut off after LINGER_MS. */
 function endThenDestroy(socket: Socket, lastFrame: Uint8Array): void {
   socket.end(lastFrame, () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
+}
+
+function isTlsSocket(socket: Socket): socket is TLSSocket {
+  return "encrypted" in socket && socket.encrypted === true;
 }
 
 function mustFrame(type: FrameType, payload: Uint8Array): Uint8Array {

@@ -17,6 +17,8 @@ import type { CallObserver } from "../grpc/server.js";
 import type { ServerLogger } from "../log.js";
 import { PeerTransport } from "../peer/transport.js";
 import { SystemClock, SystemRandom, SystemTimers } from "../system-clock.js";
+import { openMemberTls, type MemberTls } from "../tls/member-tls.js";
+import type { TlsEndpoint } from "../tls/reloading-tls.js";
 import { compactionPlanner } from "./auto-compaction.js";
 import { newClusterIdentity } from "./cluster-identity.js";
 import { answerMembersQuery, planJoin } from "./join.js";
@@ -41,6 +43,8 @@ export interface DetcdServerOptions {
   readonly grpcObserver?: CallObserver;
   /** Extra HTTP handler for the client port (the endpoints module's); 404 when absent. */
   readonly http?: Parameters<typeof startClientServer>[0]["http"];
+  /** How often TLS certificate files are checked for a rotation (default 1000 ms). */
+  readonly tlsReloadPollMs?: number;
 }
 
 export class DetcdServer {
@@ -56,6 +60,8 @@ export class DetcdServer {
     private readonly transport: PeerTransport,
     private readonly clients: ClientServer,
     readonly peerPort: number,
+    /** The member's TLS roles (certificates in use, reloaded on change). */
+    readonly tls: MemberTls,
     private readonly o: DetcdServerOptions,
   ) {
     this.refresh = setInterval(() => this.refreshPeers(), PEER_REFRESH_MS);
@@ -76,7 +82,21 @@ export class DetcdServer {
   static async start(o: DetcdServerOptions): Promise<DetcdServer> {
     const c = o.config;
     await fs.mkdir(c.dataDir, { recursive: true, mode: 0o700 });
-    const meta = (await readMemberMeta(c.dataDir)) ?? (await bootstrap(c, o.log));
+    const tls = await openMemberTls(c, {
+      ...(o.tlsReloadPollMs === undefined ? {} : { reloadPollMs: o.tlsReloadPollMs }),
+      log: (level, msg, fields) => o.log[level](fields, msg),
+    });
+    try {
+      return await DetcdServer.startWith(o, tls);
+    } catch (e) {
+      tls.close();
+      throw e;
+    }
+  }
+
+  private static async startWith(o: DetcdServerOptions, tls: MemberTls): Promise<DetcdServer> {
+    const c = o.config;
+    const meta = (await readMemberMeta(c.dataDir)) ?? (await bootstrap(c, o.log, tls.peer));
     o.log.info(
       {
         name: meta.name,
@@ -94,7 +114,12 @@ export class DetcdServer {
     const transport = new PeerTransport({
       selfId: meta.id,
       clusterId: meta.clusterId,
-      listen: { host: peerListen.bindHost, port: peerListen.port },
+      listen: {
+        host: peerListen.bindHost,
+        port: peerListen.port,
+        tls: peerListen.scheme === "https",
+      },
+      ...(tls.peer === undefined ? {} : { tls: tls.peer }),
       onMessage: (from, message) => ref.member?.receive(from, message),
       onQuery: (body) =>
         answerMembersQuery(body, () => ({
@@ -110,7 +135,13 @@ export class DetcdServer {
     const clients = await startClientServer({
       backend: backendOf(member, timers),
       ...(o.http === undefined ? {} : { http: o.http }),
-      listen: c.listenClientURLs.map((u) => ({ host: u.bindHost, port: u.port })),
+      listen: c.listenClientURLs.map((u) => ({
+        host: u.bindHost,
+        port: u.port,
+        ...(u.scheme === "https" ? { tls: tls.client as TlsEndpoint } : {}),
+      })),
+      onTlsError: (error, remote) =>
+        o.log.warn({ "remote-addr": remote, error: error.message }, "rejected connection"),
       grpc: {
         maxRequestBytes: c.maxRequestBytes,
         ...(o.grpcObserver === undefined ? {} : { observer: o.grpcObserver }),
@@ -122,7 +153,17 @@ export class DetcdServer {
       { "client-urls": c.listenClientURLs.map((u) => u.url), "peer-url": peerListen.url },
       "serving client and peer traffic",
     );
-    return new DetcdServer(member, meta, opened.storage, timers, transport, clients, peerPort, o);
+    return new DetcdServer(
+      member,
+      meta,
+      opened.storage,
+      timers,
+      transport,
+      clients,
+      peerPort,
+      tls,
+      o,
+    );
   }
 
   /** Stops serving and closes everything; the data directory stays as it is. */
@@ -137,6 +178,7 @@ export class DetcdServer {
     this.member.stop();
     this.timers.cancelAll();
     await Promise.all([this.clients.close(), this.transport.close()]);
+    this.tls.close();
     const storage = this.storage;
     if (storage !== undefined) await new Promise<void>((resolve) => storage.close(() => resolve()));
     this.o.log.info({ name: this.meta.name }, "stopped the member");
@@ -169,7 +211,11 @@ export class DetcdServer {
 }
 
 /** The identity of a fresh data directory: a new cluster's member, or a member joining one. */
-async function bootstrap(c: ServerConfig, log: ServerLogger): Promise<MemberMeta> {
+async function bootstrap(
+  c: ServerConfig,
+  log: ServerLogger,
+  peerTls: TlsEndpoint | undefined,
+): Promise<MemberMeta> {
   let meta: MemberMeta;
   if (c.initialClusterState === "new") {
     const identity = newClusterIdentity(c.initialCluster, c.initialClusterToken);
@@ -187,7 +233,7 @@ async function bootstrap(c: ServerConfig, log: ServerLogger): Promise<MemberMeta
     const own = new Set(c.initialAdvertisePeerURLs);
     const others = c.initialCluster.flatMap((m) => m.peerURLs).filter((u) => !own.has(u));
     log.info({ peers: others }, "joining an existing cluster");
-    const plan = await planJoin(others, c.initialAdvertisePeerURLs, JOIN_QUERY_TIMEOUT_MS);
+    const plan = await planJoin(others, c.initialAdvertisePeerURLs, JOIN_QUERY_TIMEOUT_MS, peerTls);
     meta = {
       name: c.name,
       id: plan.id,

@@ -2,10 +2,12 @@
 // adds the member with MemberAdd, then starts it with the peer URLs it was added under. The new
 // member asks the members named in --initial-cluster, over their peer ports, for the cluster's
 // identity: its id, the bootstrap member list its Raft log starts from, and the current member
-// list, in which it finds itself by its peer URLs.
+// list, in which it finds itself by its peer URLs. Over https peer URLs the question goes with the
+// member's peer TLS (its certificate, the peer CA).
 import { fromUtf8, utf8 } from "../../lib/bytes.js";
 import type { MemberInfo } from "../../server/membership.js";
-import { PeerTransport } from "../peer/transport.js";
+import { queryPeer } from "../peer/transport.js";
+import type { TlsEndpoint } from "../tls/reloading-tls.js";
 
 /** What a member answers a joining member. */
 export interface ClusterView {
@@ -56,26 +58,21 @@ export async function planJoin(
   peerURLs: readonly string[],
   advertisePeerURLs: readonly string[],
   timeoutMs: number,
+  tls?: TlsEndpoint,
 ): Promise<JoinPlan> {
-  const asker = new PeerTransport({
-    selfId: 0,
-    clusterId: 0n,
-    listen: { host: "127.0.0.1", port: 0 },
-    onMessage: () => {},
-  });
   const failures: string[] = [];
-  try {
-    for (const url of peerURLs) {
-      try {
-        const view = parseView(await asker.query(url, utf8(MEMBERS_QUERY), timeoutMs));
-        return { id: findSelf(view, advertisePeerURLs), view };
-      } catch (e) {
-        if (e instanceof JoinError) throw e;
-        failures.push(`${url}: ${(e as Error).message}`);
-      }
+  for (const url of peerURLs) {
+    try {
+      const answer = await queryPeer(url, utf8(MEMBERS_QUERY), {
+        timeoutMs,
+        ...(tls === undefined ? {} : { tls }),
+      });
+      const view = parseView(answer);
+      return { id: findSelf(view, advertisePeerURLs), view };
+    } catch (e) {
+      if (e instanceof JoinError) throw e;
+      failures.push(`${url}: ${(e as Error).message}`);
     }
-  } finally {
-    await asker.close();
   }
   throw new JoinError(
     `cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs (${failures.join("; ")})`,

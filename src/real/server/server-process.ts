@@ -1,8 +1,10 @@
 // The detcd process around a DetcdServer: metrics, the HTTP endpoints (on the client port and on
 // --listen-metrics-urls), signal handling, and exit on a fatal storage error.
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { utf8 } from "../../lib/bytes.js";
 import type { ServerConfig } from "../config/server-config.js";
+import type { ListenURL } from "../config/urls.js";
 import type { MethodInfo } from "../grpc/services.js";
 import type { CallObserver } from "../grpc/server.js";
 import { httpHandler, type HealthQuery, type HealthResult } from "../http-endpoints.js";
@@ -46,7 +48,7 @@ export async function startServerProcess(
   const sampler = new LeaderChangeSampler(s.member, metrics);
   const sampling = setInterval(() => sampler.sample(), SAMPLE_MS);
   const metricsServers = await Promise.all(
-    config.listenMetricsURLs.map((u) => listen(createServer(http), u.bindHost, u.port)),
+    config.listenMetricsURLs.map((u) => listen(metricsServer(u, s, http), u.bindHost, u.port)),
   );
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -66,6 +68,20 @@ export async function startServerProcess(
     }
   }
   return { server: s, metrics, stop };
+}
+
+/** A --listen-metrics-urls server: https ones use the client certificate (reloaded with it). */
+function metricsServer(
+  u: ListenURL,
+  s: DetcdServer,
+  handler: ReturnType<typeof httpHandler>,
+): Server {
+  const tls = s.tls.client;
+  if (u.scheme === "http" || tls === undefined) return createServer(handler);
+  const server = createHttpsServer(tls.serverOptions(), handler);
+  const unsubscribe = tls.onReload(() => server.setSecureContext(tls.serverOptions()));
+  server.once("close", unsubscribe);
+  return server;
 }
 
 function notStarted(): HealthResult {

@@ -86,11 +86,21 @@ describe("PeerTransport edges", () => {
   });
 
   it("parses peer URLs", () => {
-    expect(parsePeerUrl("http://10.0.0.1:2380")).toEqual({ host: "10.0.0.1", port: 2380 });
-    expect(parsePeerUrl("http://[::1]:2380")).toEqual({ host: "::1", port: 2380 });
-    expect(parsePeerUrl("http://example.com")).toEqual({ host: "example.com", port: 80 });
-    expect(parsePeerUrl("https://a:2380")).toBe(
-      "unsupported peer URL scheme in https://a:2380 (http only)",
+    expect(parsePeerUrl("http://10.0.0.1:2380")).toEqual({
+      host: "10.0.0.1",
+      port: 2380,
+      secure: false,
+    });
+    expect(parsePeerUrl("http://[::1]:2380")).toEqual({ host: "::1", port: 2380, secure: false });
+    expect(parsePeerUrl("http://example.com")).toEqual({
+      host: "example.com",
+      port: 80,
+      secure: false,
+    });
+    expect(parsePeerUrl("https://a:2380")).toEqual({ host: "a", port: 2380, secure: true });
+    expect(parsePeerUrl("https://a")).toEqual({ host: "a", port: 443, secure: true });
+    expect(parsePeerUrl("ftp://a:2380")).toBe(
+      "unsupported peer URL scheme in ftp://a:2380 (http or https only)",
     );
     expect(parsePeerUrl("not a url")).toBe('invalid peer URL "not a url"');
   });

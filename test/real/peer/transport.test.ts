@@ -304,7 +304,7 @@ describe("PeerTransport", () => {
       .query(a.url, new Uint8Array([1]), 1000)
       .catch((e: unknown) => e);
     expect((noHandler as PeerQueryError).reason).toBe("remote-error");
-    await expect(a.transport.query("https://127.0.0.1:1", new Uint8Array(0), 100)).rejects.toThrow(
+    await expect(a.transport.query("ftp://127.0.0.1:1", new Uint8Array(0), 100)).rejects.toThrow(
       "unsupported peer URL scheme",
     );
   });
