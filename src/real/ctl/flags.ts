@@ -273,3 +273,21 @@ export function checkBoolAssignments(args: readonly string[], specs: readonly Fl
     if (spec !== undefined) convertFlag(spec, (m as RegExpExecArray)[2] as string);
   }
 }
+
+/**
+ * pflag never gives a bool flag the next word, where yargs takes a following "true" or "false"
+ * as its value ("put k --prev-kv false" puts "false" for etcdctl). Writes each bare bool flag as
+ * --name=true, up to a "--", so both read the arguments alike.
+ */
+export function pinBoolFlags(args: readonly string[], specs: readonly FlagSpec[]): string[] {
+  const bools = new Map<string, string>();
+  for (const s of specs.filter((spec) => spec.kind === "bool")) {
+    bools.set(`--${s.name}`, s.name);
+    if (s.short !== undefined) bools.set(`-${s.short}`, s.name);
+  }
+  const dash = args.indexOf("--");
+  return args.map((a, i) => {
+    const name = dash >= 0 && i > dash ? undefined : bools.get(a);
+    return name === undefined ? a : `--${name}=true`;
+  });
+}

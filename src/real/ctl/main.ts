@@ -36,6 +36,7 @@ import { badFeature, CtlError, ExitCode } from "./exit.js";
 import {
   checkBoolAssignments,
   flag,
+  pinBoolFlags,
   PARSER_CONFIGURATION,
   readFlags,
   yargsOptions,
@@ -147,9 +148,10 @@ function abbreviated(entries: readonly Entry[], word: string): Entry | undefined
 
 /**
  * Replaces a command word by the command it uniquely abbreviates ("ge" for get), as etcdctl
- * accepts, looking at the first word that is not a global flag or its value.
+ * accepts, looking at the first words that are not a global flag or its value. Answers the
+ * arguments and the flags of the command they name (the global ones when they name none).
  */
-function expandPrefixes(args: readonly string[]): string[] {
+function resolveCommand(args: readonly string[]): { args: string[]; specs: FlagSpec[] } {
   const out = [...args];
   const valued = new Set(
     GLOBAL_FLAGS.filter((s) => s.kind !== "bool").flatMap((s) => [
@@ -157,6 +159,7 @@ function expandPrefixes(args: readonly string[]): string[] {
       s.short ? `-${s.short}` : "",
     ]),
   );
+  const specs = [...GLOBAL_FLAGS];
   let names: readonly Entry[] | undefined = COMMANDS;
   for (let i = 0; i < out.length && names !== undefined; i++) {
     const word = out[i] as string;
@@ -168,9 +171,10 @@ function expandPrefixes(args: readonly string[]): string[] {
     const chosen = abbreviated(names, word);
     if (chosen === undefined) break;
     out[i] = chosen.name;
+    specs.push(...chosen.flags);
     names = isGroup(chosen) ? chosen.subcommands : undefined;
   }
-  return out;
+  return { args: out, specs };
 }
 
 /** etcdctl's wording for a yargs complaint. */
@@ -371,7 +375,8 @@ export async function main(argv: readonly string[], io: CtlIo): Promise<number> 
   const output: Output = { stdout: streamSink(io.stdout), stderr: streamSink(io.stderr) };
   const clients: CtlClient[] = [];
   const stdin = new StdinReader(io.stdin);
-  const args = expandPrefixes(argv);
+  const resolved = resolveCommand(argv);
+  const args = pinBoolFlags(resolved.args, resolved.specs);
   const currentPath = { path: "detcdctl" };
   let selected: Selection | undefined;
   try {

@@ -13,6 +13,7 @@ import {
   PARSER_CONFIGURATION,
   parseGoBigInt,
   parserOptions,
+  pinBoolFlags,
   readFlags,
   type FlagSpec,
 } from "./flags.js";
@@ -136,7 +137,7 @@ export function parseRequestOp(line: string): RequestOp {
   const invalid = (): CtlError => invalidInput(`invalid txn request: ${shown(line)}`);
   const command = requestCommand(args[0] as string);
   if (command === undefined) throw invalid();
-  const parsed = Parser.detailed(args.slice(1), {
+  const parsed = Parser.detailed(pinBoolFlags(args.slice(1), command.specs), {
     ...parserOptions(command.specs),
     configuration: PARSER_CONFIGURATION,
   });

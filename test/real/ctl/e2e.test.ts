@@ -482,6 +482,12 @@ describe("command line", () => {
     expect(flagWins.stdout).toBe("kin\nhello\nworld\n");
   });
 
+  it("never takes the word after a bool flag as its value, as pflag does", async () => {
+    expect((await ctlAt(m, ["put", "bool", "--prev-kv", "false"])).stdout).toBe("OK\n");
+    expect((await ctlAt(m, ["get", "bool", "--print-value-only"])).stdout).toBe("false\n");
+    expect((await ctlAt(m, ["get", "--keys-only=false", "bool"])).stdout).toBe("bool\nfalse\n");
+  });
+
   it("accepts a unique prefix of a command name", async () => {
     expect((await ctlAt(m, ["ge", "kin", "--print-value-only"])).stdout).toBe("hello\nworld\n");
     expect((await ctlAt(m, ["mem", "li"])).code).toBe(0);

@@ -178,6 +178,14 @@ describe("txn input", () => {
     ]);
   });
 
+  it("never takes the word after a bool flag as its value", async () => {
+    const txn = await parse("\nput k --prev-kv true\n\n\n");
+    expect(txn.success?.[0]).toEqual({
+      request: "request_put",
+      request_put: { key: utf8("k"), value: utf8("true"), ...PUT_DEFAULTS, prev_kv: true },
+    });
+  });
+
   it("trims white space around lines, so a line of spaces ends a section", async () => {
     const txn = await parse('  mod("a") = "1"  \n   \n\tput a b\t\n\n\n');
     expect(txn.compare).toHaveLength(1);

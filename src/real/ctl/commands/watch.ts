@@ -11,7 +11,14 @@ import type { Command, CommandContext } from "../command.js";
 import type { WatchStream } from "../ctl-client.js";
 import { errorText } from "../errors.js";
 import { badArgs, CtlError, ExitCode } from "../exit.js";
-import { flag, PARSER_CONFIGURATION, parserOptions, readFlags, type Flags } from "../flags.js";
+import {
+  flag,
+  PARSER_CONFIGURATION,
+  parserOptions,
+  pinBoolFlags,
+  readFlags,
+  type Flags,
+} from "../flags.js";
 import { goQuote } from "../go-format.js";
 import { argify } from "../go-quote-scan.js";
 import { println } from "../output.js";
@@ -249,7 +256,7 @@ function parseWatchLine(
   args: readonly string[],
   env: WatchEnv,
 ): { create: WatchCreateRequest; exec: string[] } {
-  const parsed = Parser.detailed(args.slice(1), {
+  const parsed = Parser.detailed(pinBoolFlags(args.slice(1), WATCH_FLAGS), {
     ...parserOptions(WATCH_FLAGS),
     configuration: PARSER_CONFIGURATION,
   });
