@@ -2,6 +2,14 @@
 // detcdctl: etcdctl's command line for detcd (see src/real/ctl/main.ts).
 import { main } from "../real/ctl/main.js";
 
+// A reader that went away (`detcdctl get --prefix "" | head -1`) ends detcdctl the way SIGPIPE
+// ends etcdctl: quietly, with the shell's status for that signal.
+const SIGPIPE_STATUS = 128 + 13;
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(SIGPIPE_STATUS);
+  throw e;
+});
+
 process.exitCode = await main(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,
