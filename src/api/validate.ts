@@ -5,13 +5,20 @@
 
 import { compareBytes, equalBytes, isFromKeyEnd } from "../lib/bytes.js";
 import { err, ok, type Result } from "../lib/result.js";
-import { unreachable } from "../lib/assert.js";
 import { Errors, type EtcdError } from "./errors.js";
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from "./rpc.js";
 import { SORT_ORDER_VALUES, SORT_TARGET_VALUES } from "./rpc.js";
 
 /** etcd's default --max-txn-ops. */
 export const DEFAULT_MAX_TXN_OPS = 128;
+
+/**
+ * How deep txns may nest below the top one. etcd bounds nesting only through the op limit (a nested
+ * txn gets what its parent leaves, so single ops nest almost --max-txn-ops deep), but a replicated
+ * entry carries at most this many levels (src/server/internal-request.ts): a deeper txn is refused
+ * as too many operations before it is proposed.
+ */
+export const MAX_TXN_DEPTH = 64;
 
 type Check = Result<undefined, EtcdError>;
 const OK: Check = ok(undefined);
@@ -57,7 +64,8 @@ export function checkTxnRequest(r: TxnRequest, maxTxnOps = DEFAULT_MAX_TXN_OPS):
   return OK;
 }
 
-function checkTxnShape(r: TxnRequest, maxTxnOps: number): Check {
+function checkTxnShape(r: TxnRequest, maxTxnOps: number, depth = 0): Check {
+  if (depth > MAX_TXN_DEPTH) return err(Errors.TooManyOps);
   const compare = r.compare ?? [];
   const success = r.success ?? [];
   const failure = r.failure ?? [];
@@ -65,13 +73,13 @@ function checkTxnShape(r: TxnRequest, maxTxnOps: number): Check {
   if (opCount > maxTxnOps) return err(Errors.TooManyOps);
   if (compare.some((c) => c.key.length === 0)) return err(Errors.EmptyKey);
   for (const op of [...success, ...failure]) {
-    const checked = checkRequestOp(op, maxTxnOps - opCount);
+    const checked = checkRequestOp(op, maxTxnOps - opCount, depth);
     if (!checked.ok) return checked;
   }
   return OK;
 }
 
-function checkRequestOp(op: RequestOp, maxTxnOps: number): Check {
+function checkRequestOp(op: RequestOp, maxTxnOps: number, depth: number): Check {
   switch (op.request) {
     case "request_range":
       return checkRangeRequest(op.request_range);
@@ -80,9 +88,11 @@ function checkRequestOp(op: RequestOp, maxTxnOps: number): Check {
     case "request_delete_range":
       return checkDeleteRangeRequest(op.request_delete_range);
     case "request_txn":
-      return checkTxnShape(op.request_txn, maxTxnOps);
+      return checkTxnShape(op.request_txn, maxTxnOps, depth + 1);
     default:
-      return unreachable(op, "request op");
+      // A RequestOp with none of its oneof set (only a client sending raw bytes can): etcd answers
+      // an empty op with "key not found".
+      return err(Errors.KeyNotFound);
   }
 }
 

@@ -1039,7 +1039,9 @@ export class Member {
         );
       });
     }
-    if (req.alarm === "NONE")
+    // The alarm list holds member ids as 32-bit numbers (detcd's are below 512): an id beyond
+    // that names no member and changes nothing, answered like an alarm already so.
+    if (req.alarm === "NONE" || req.memberID > 0xffff_ffffn)
       return this.reply(done, ok({ header: this.header(this.kv.currentRevision), alarms: [] }));
     const change = { action: req.action, memberID: Number(req.memberID), alarm: req.alarm };
     this.propose(

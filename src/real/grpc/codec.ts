@@ -7,7 +7,8 @@
 // - int64/uint64 fields named as ids (BIGINT_FIELDS) are bigint; every other int64 is a number and
 //   a wire value beyond 2^53 is a CodecError (InvalidArgument), never rounded;
 // - enums are their value names; an unknown number decodes to its decimal string (proto3 enums are
-//   open), so validation can refuse it with etcd's own error (an invalid sort option, for one);
+//   open), so validation can refuse it with etcd's own error (an invalid sort option, for one),
+//   except in the request fields of CLOSED_ENUM_FIELDS, where it is a CodecError;
 // - a oneof sets a tag field named after the oneof to the chosen member's name, the shape
 //   @grpc/proto-loader gives with `oneofs: true` — except Compare.target_union, which src/api keys
 //   off the `target` enum instead;
@@ -140,16 +141,32 @@ interface CompiledType {
 
 // ---- reading and writing one message ----------------------------------------------------------------
 
+/**
+ * How deeply messages may nest in what is decoded. A txn etcd would take nests 2 messages per
+ * level (TxnRequest, RequestOp) and at most src/api/validate.ts MAX_TXN_DEPTH levels, far below
+ * this; a deeper message would otherwise run the decoder out of stack (a RangeError: INTERNAL).
+ */
+export const MAX_MESSAGE_DEPTH = 1000;
+
+/** Nesting of the decode under way (decoding is synchronous, one message at a time). */
+let depth = 0;
+
 function decodeInto(r: Reader, end: number, t: CompiledType): Obj {
-  const o = t.create();
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const field = t.byNumber[tag >>> 3];
-    if (field === undefined) r.skip(tag & 7);
-    else field.read(r, o, tag & 7);
+  if (depth >= MAX_MESSAGE_DEPTH) throw new CodecError(`${t.name}: messages nested too deeply`);
+  depth++;
+  try {
+    const o = t.create();
+    while (r.pos < end) {
+      const tag = r.uint32();
+      const field = t.byNumber[tag >>> 3];
+      if (field === undefined) r.skip(tag & 7);
+      else field.read(r, o, tag & 7);
+    }
+    if (r.pos !== end) throw new CodecError(`${t.name}: field runs past the message`);
+    return o;
+  } finally {
+    depth--;
   }
-  if (r.pos !== end) throw new CodecError(`${t.name}: field runs past the message`);
-  return o;
 }
 
 function encodeFrom(w: Writer, o: Obj, t: CompiledType): void {
@@ -269,7 +286,20 @@ const SCALAR_KINDS: Readonly<Record<string, ScalarKind>> = {
   },
 };
 
-function enumKind(e: protobuf.Enum): ScalarKind {
+/**
+ * Request enums whose unknown numbers are refused while decoding (InvalidArgument) instead of kept
+ * as decimal strings: etcd has no error of its own for them, and detcd replicates compares and
+ * alarms by name, so an unknown one could not be applied.
+ */
+const CLOSED_ENUM_FIELDS: ReadonlySet<string> = new Set([
+  "etcdserverpb.Compare.result",
+  "etcdserverpb.Compare.target",
+  "etcdserverpb.AlarmRequest.action",
+  "etcdserverpb.AlarmRequest.alarm",
+]);
+
+/** `closed`: the field's full name when an unknown number is a CodecError. */
+function enumKind(e: protobuf.Enum, closed: string | undefined): ScalarKind {
   const first = e.valuesById[0] ?? String(Object.values(e.values)[0] ?? 0);
   const names: Record<number, string> = { ...e.valuesById };
   const numberOf = (v: unknown): number | undefined => {
@@ -282,7 +312,10 @@ function enumKind(e: protobuf.Enum): ScalarKind {
     wireType: WIRE_VARINT,
     read: (r) => {
       const n = r.int32();
-      return names[n] ?? String(n);
+      const name = names[n];
+      if (name !== undefined) return name;
+      if (closed !== undefined) throw new CodecError(`${closed}: unknown enum value ${n}`);
+      return String(n);
     },
     write: (w, v) => w.int32(numberOf(v) as number),
     valid: (v) => numberOf(v) !== undefined,
@@ -295,7 +328,8 @@ function enumKind(e: protobuf.Enum): ScalarKind {
 
 function scalarKindOf(field: protobuf.Field): ScalarKind {
   if (field.resolvedType instanceof protobuf.Enum) {
-    return enumKind(field.resolvedType);
+    const name = field.parent === null ? field.name : `${fullName(field.parent)}.${field.name}`;
+    return enumKind(field.resolvedType, CLOSED_ENUM_FIELDS.has(name) ? name : undefined);
   }
   const wide = field.type === "int64" || field.type === "uint64";
   const kindName = wide && BIGINT_FIELDS.has(field.name) ? `${field.type}:bigint` : field.type;
