@@ -39,6 +39,8 @@ export interface DetcdServerOptions {
    * restarts it from its data directory). Default: log only.
    */
   readonly onFatal?: (reason: string) => void;
+  /** Hears each fsync of the member's storage files and how long it took, in seconds. */
+  readonly onFsync?: (seconds: number) => void;
   /** Told when each gRPC call starts and ends (the metrics). */
   readonly grpcObserver?: CallObserver;
   /** Extra HTTP handler for the client port (the endpoints module's); 404 when absent. */
@@ -105,7 +107,7 @@ export class DetcdServer {
       },
       "starting a member",
     );
-    const opened = await openStorage(c.dataDir, meta);
+    const opened = await openStorage(c.dataDir, meta, o.onFsync);
     const timers = new SystemTimers();
     // The transport delivers to the member, which needs the transport to send: built in turn.
     const ref: { member?: Member } = {};
@@ -263,8 +265,12 @@ function confStateOf(members: readonly MemberInfo[]): ConfState {
   };
 }
 
-function openStorage(dataDir: string, meta: MemberMeta): Promise<OpenedStorage> {
-  const disk = new FsDisk(dataDir);
+function openStorage(
+  dataDir: string,
+  meta: MemberMeta,
+  onFsync: ((seconds: number) => void) | undefined,
+): Promise<OpenedStorage> {
+  const disk = new FsDisk(dataDir, onFsync);
   const options = { dir: MEMBER_DIR, initialConfState: confStateOf(meta.bootstrapMembers) };
   return new Promise((resolve, reject) => {
     DiskStorage.open(disk, options, (opened) => {

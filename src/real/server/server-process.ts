@@ -40,6 +40,7 @@ export async function startServerProcess(
     log,
     http,
     grpcObserver: grpcObserver(metrics),
+    onFsync: (seconds) => metrics.walFsync(seconds),
     onFatal: () => process.exit(1),
   });
   ref.server = s;

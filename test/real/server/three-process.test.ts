@@ -134,6 +134,9 @@ describe("three detcd processes", () => {
     ]) {
       expect(text, name).toContain(name);
     }
+    // Every write was fsynced, and timed.
+    const fsyncs = /^etcd_disk_wal_fsync_duration_seconds_count (\d+)$/m.exec(text);
+    expect(Number(fsyncs?.[1])).toBeGreaterThan(0);
   });
 
   it("keeps serving after the leader's process is killed, and takes a new member through MemberAdd", async () => {
