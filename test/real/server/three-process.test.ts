@@ -115,6 +115,10 @@ describe("three detcd processes", () => {
 
   it("exposes /health, /version and /metrics with etcd's names on the client port", async () => {
     const base = `http://127.0.0.1:${ports[0]!.client}`;
+    // A Put served by this member, so its gRPC counters have a Put.
+    const c = clientFor([ports[0]!.client]);
+    await c.put({ key: utf8("/metrics-probe"), value: utf8("1") });
+    c.close();
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ health: "true", reason: "" });
