@@ -2,7 +2,7 @@
 // --write-out, clients for the endpoints, stdin, and a signal that ends long-running commands
 // (watch, lease keep-alive) when the caller stops them.
 
-import type { CallOptions, CtlClient } from "./ctl-client.js";
+import type { CallOptions, CtlClient, CtlTls } from "./ctl-client.js";
 import type { Flags, FlagSpec } from "./flags.js";
 import type { Output } from "./output.js";
 import type { Printer } from "./printer.js";
@@ -17,6 +17,8 @@ export interface GlobalOptions {
   readonly commandTimeoutGiven: boolean;
   readonly writeOut: string;
   readonly hex: boolean;
+  /** --cacert, --cert, --key, --insecure-skip-tls-verify, --insecure-transport. */
+  readonly tls?: CtlTls;
 }
 
 export interface CommandContext {

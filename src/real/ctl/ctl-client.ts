@@ -82,5 +82,15 @@ export interface CtlClient {
   close(): void;
 }
 
-/** Makes a client for the given endpoints ("host:port" or URLs). */
-export type ClientFactory = (endpoints: readonly string[]) => CtlClient;
+/** etcdctl's transport security flags (file names; "" when not given). */
+export interface CtlTls {
+  readonly cacert: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly insecureSkipVerify: boolean;
+  /** --insecure-transport (default true): plain TCP unless a TLS flag or an https endpoint asks. */
+  readonly insecureTransport: boolean;
+}
+
+/** Makes a client for the given endpoints ("host:port" or URLs), with TLS as the flags say. */
+export type ClientFactory = (endpoints: readonly string[], tls?: CtlTls) => CtlClient;

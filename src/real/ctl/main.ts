@@ -77,6 +77,20 @@ const GLOBAL_FLAGS: readonly FlagSpec[] = [
   flag("keepalive-time", "duration", "2s", "keepalive time for client connections"),
   flag("keepalive-timeout", "duration", "6s", "keepalive timeout for client connections"),
   flag("insecure-transport", "bool", true, "disable transport security for client connections"),
+  flag(
+    "insecure-skip-tls-verify",
+    "bool",
+    false,
+    "skip server certificate verification (CAUTION: this option should be enabled only for testing purposes)",
+  ),
+  flag(
+    "cacert",
+    "string",
+    "",
+    "verify certificates of TLS-enabled secure servers using this CA bundle",
+  ),
+  flag("cert", "string", "", "identify secure client using this TLS certificate file"),
+  flag("key", "string", "", "identify secure client using this TLS key file"),
 ];
 
 const versionCommand: Command = {
@@ -301,6 +315,13 @@ function globalOptions(
       f.given.has("command-timeout") || env["ETCDCTL_COMMAND_TIMEOUT"] !== undefined,
     writeOut: f.string("write-out"),
     hex: f.bool("hex"),
+    tls: {
+      cacert: f.string("cacert"),
+      cert: f.string("cert"),
+      key: f.string("key"),
+      insecureSkipVerify: f.bool("insecure-skip-tls-verify"),
+      insecureTransport: f.bool("insecure-transport"),
+    },
   };
 }
 
@@ -338,7 +359,7 @@ function makeContext(
       return p;
     },
     client: (endpoints = global.endpoints) => {
-      const c = factory(endpoints);
+      const c = factory(endpoints, global.tls);
       clients.push(c);
       return c;
     },
