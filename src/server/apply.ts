@@ -41,8 +41,11 @@ export interface StateMachine {
   readonly lessor: Lessor;
   readonly alarms: AlarmStore;
   readonly auth: AuthStore;
-  /** This member's simple tokens (member-local; logins and user changes update them). */
-  readonly authTokens: SimpleTokens;
+  /**
+   * This member's simple tokens (member-local; logins and user changes update them); undefined
+   * while the member replays entries it applied in an earlier life.
+   */
+  readonly loginTokens: SimpleTokens | undefined;
   /** The index of the entry being applied. */
   readonly consistentIndex: number;
 }
@@ -85,7 +88,7 @@ export function applyRequest(sm: StateMachine, req: InternalRequest): Applied {
       return ok({ kind: req.kind, changed });
     }
     case "auth": {
-      const applied = applyAuthChange(sm.auth, sm.authTokens, req, sm.consistentIndex);
+      const applied = applyAuthChange(sm.auth, sm.loginTokens, req, sm.consistentIndex);
       return applied.ok ? ok({ kind: req.kind, applied: applied.value }) : applied;
     }
     default:

@@ -160,7 +160,7 @@ export function asSystem(req: InternalRequest, auth: AuthStore): InternalRequest
  */
 export function applyAuthChange(
   auth: AuthStore,
-  tokens: SimpleTokens,
+  tokens: SimpleTokens | undefined,
   req: Extract<InternalRequest, { kind: "auth" }>,
   index: number,
 ): Result<AuthApplied & { token: string }, EtcdError> {
@@ -172,15 +172,15 @@ export function applyAuthChange(
     case "authenticate":
       if (change.tokenPrefix !== undefined) {
         token = `${change.tokenPrefix}.${index}`;
-        tokens.assign(token, change.name);
+        tokens?.assign(token, change.name);
       }
       break;
     case "user-delete":
     case "user-change-password":
-      tokens.invalidateUser(change.name);
+      tokens?.invalidateUser(change.name);
       break;
     case "auth-disable":
-      tokens.clear();
+      tokens?.clear();
       break;
     default:
       break;

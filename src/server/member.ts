@@ -444,6 +444,11 @@ export class Member {
   private authStore = new AuthStore();
   /** Simple tokens this member knows (member-local: see src/auth/simple-tokens.ts). */
   readonly authTokens: SimpleTokens;
+  /**
+   * The commit index this member's log had when it started: entries up to it applied in an
+   * earlier life, so replaying their logins must not bring back tokens that may have expired.
+   */
+  private readonly committedAtStart: number;
   /** The most the store held since the last defragmentation: etcd's db size (a file's size). */
   private sizeHighWaterBytes = 0;
   private corruptReason: string | undefined;
@@ -493,6 +498,7 @@ export class Member {
     const corrupt = o.corrupt ?? restored;
     if (corrupt !== undefined) this.markCorrupt(corrupt);
     this.node = this.newNode();
+    this.committedAtStart = this.storage.initialState().hardState.commit;
     this.requestIds = new RequestIds(o.id, o.env.random);
     const defer = (callback: () => void) => this.replies.push(callback);
     // These timers answer callers, so the replies must run right after, not at the next tick.
@@ -564,6 +570,11 @@ export class Member {
   /** The replicated auth store (users, roles, permissions, enabled, auth revision). */
   get auth(): AuthStore {
     return this.authStore;
+  }
+
+  /** Where an applying login assigns its token: nowhere while replaying an earlier life's log. */
+  get loginTokens(): SimpleTokens | undefined {
+    return this.applied > this.committedAtStart ? this.authTokens : undefined;
   }
 
   /** etcd's dbSize: what the store held at most since its last defragmentation. */

@@ -63,9 +63,11 @@ describe("etcd errors", () => {
     for (const name of ETCD_ERROR_NAMES) {
       expect(errorFromMessage(Errors[name].message)).toBe(Errors[name]);
       expect(isEtcdError(Errors[name])).toBe(true);
-      // raft's own error reaches clients unprefixed, as in etcd.
+      // raft's and the auth package's own errors reach clients unprefixed, as in etcd.
       const prefixed =
-        name === "ProposalDropped" || Errors[name].message.startsWith("etcdserver: ");
+        name === "ProposalDropped" ||
+        name === "AuthVerifyOnly" ||
+        Errors[name].message.startsWith("etcdserver: ");
       expect(prefixed).toBe(true);
     }
     expect(errorFromMessage("something else")).toBeUndefined();

@@ -141,6 +141,13 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
     "Maximum TLS version: TLS1.2 or TLS1.3; empty for the newest supported.",
   ),
   flag(
+    "auth-token",
+    "Security",
+    "simple",
+    "Token type: 'simple', or 'jwt,pub-key=FILE,priv-key=FILE,sign-method=RS256|ES256|...[,ttl=5m]'.",
+  ),
+  flag("auth-token-ttl", "Security", "300", "Time to live of simple tokens, in seconds."),
+  flag(
     "auto-compaction-retention",
     "Operations",
     "0",

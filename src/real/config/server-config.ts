@@ -2,6 +2,7 @@
 // etcd's flag names, defaults, precedence and checks (etcd's embed.Config.Validate and bootstrap
 // checks, with their messages where etcd has them).
 import { err, ok, type Result } from "../../lib/result.js";
+import { parseAuthToken, type AuthTokenConfig } from "./auth-token.js";
 import { parseGoDurationMs } from "./duration.js";
 import { helpText, versionText } from "./help.js";
 import {
@@ -69,6 +70,10 @@ export interface ServerConfig {
   /** --cipher-suites as OpenSSL names, in order; empty for the defaults. */
   readonly cipherSuites: readonly string[];
   readonly selfSignedCertValidityYears: number;
+  /** --auth-token: simple tokens or JWTs. */
+  readonly authToken: AuthTokenConfig;
+  /** --auth-token-ttl: how long a simple token lives after its last use. */
+  readonly authTokenTtlMs: number;
   /** Flags set on the command line or through the environment (canonical names). */
   readonly explicitFlags: readonly string[];
   /** Things etcd would log as warnings while reading its configuration; the host logs them. */
@@ -229,6 +234,8 @@ function readConfig(r: FlagReader, warnings: string[]): ServerConfig {
         : Math.max(progressMs, MIN_WATCH_PROGRESS_NOTIFY_INTERVAL_MS),
     preVote: r.read("pre-vote", true, parseBool),
     ...readTls(r),
+    authToken: r.read("auth-token", { kind: "simple" } as AuthTokenConfig, parseAuthToken),
+    authTokenTtlMs: 1000 * r.read("auth-token-ttl", 300, positiveInt),
     explicitFlags: r.setFlags(),
     warnings: [...warnings, ...readWarnings(name, quotaBackendBytes, progressMs)],
   };

@@ -1,6 +1,12 @@
-// The etcd v3 gRPC services over a Backend: KV, Watch, Lease, Cluster and Maintenance (Auth is
-// defined in the descriptor but not registered, so clients get UNIMPLEMENTED for it, as from an
-// etcd built without it).
+// The etcd v3 gRPC services over a Backend: KV, Watch, Lease, Cluster, Maintenance and, when the
+// backend has auth, Auth (without it clients get UNIMPLEMENTED for Auth, as from an etcd built
+// without it).
+//
+// Credentials: with auth, every call first presents its "token" metadata and its verified client
+// certificate's common name to the backend, which resolves them to the caller (an error, such as
+// an expired token, fails the call); the caller goes to the method. Authenticate, MemberList and
+// LeaseLeases skip this, as etcd serves them without looking at credentials. A watch stream
+// resolves its credentials when it opens; a failure then refuses each watch it creates.
 //
 // Every handler decodes its request itself (a malformed one is InvalidArgument), calls the backend,
 // and answers once: a value is encoded and sent, an EtcdError becomes a status with etcd's code and
@@ -11,6 +17,7 @@
 
 import {
   Server,
+  type Metadata,
   status as Status,
   type sendUnaryData,
   type ServerDuplexStream,
@@ -23,7 +30,14 @@ import type { EtcdError } from "../../api/errors.js";
 import type { ResponseHeader } from "../../api/rpc.js";
 import type { SnapshotResponse } from "../../api/maintenance.js";
 import type { Result } from "../../lib/result.js";
-import type { Backend, Done } from "./backend.js";
+import type {
+  AuthBackend,
+  AuthInfo,
+  Backend,
+  CallCredentials,
+  Done,
+  WatchCredentials,
+} from "./backend.js";
 import { CodecError, codecFor, messageCodec, type MessageCodec } from "./codec.js";
 import { methodInfo, rawServiceDefinition, type MethodInfo, type ServiceName } from "./services.js";
 import { alignSnapshot, snapshotSha256 } from "./snapshot-trailer.js";
@@ -83,13 +97,14 @@ export function createGrpcServer(backend: Backend, options: GrpcServerOptions = 
     options,
     latestHeader: { cluster_id: 0n, member_id: 0n, revision: 0, raft_term: 0 },
   };
-  const services: Record<Exclude<ServiceName, "etcdserverpb.Auth">, Record<string, Handler>> = {
+  const services: Partial<Record<ServiceName, Record<string, Handler>>> = {
     "etcdserverpb.KV": kvHandlers(ctx),
     "etcdserverpb.Watch": { Watch: watchHandler(ctx) },
     "etcdserverpb.Lease": leaseHandlers(ctx),
     "etcdserverpb.Cluster": clusterHandlers(ctx),
     "etcdserverpb.Maintenance": maintenanceHandlers(ctx),
   };
+  if (backend.auth !== undefined) services["etcdserverpb.Auth"] = authHandlers(ctx, backend.auth);
   for (const [name, handlers] of Object.entries(services)) {
     server.addService(rawServiceDefinition(name as ServiceName), handlers);
   }
@@ -126,11 +141,47 @@ function failed(ctx: Context, m: MethodInfo, e: unknown): StatusObject & Error {
   return e instanceof CodecError ? statusOfException(e) : internal(ctx, m, e);
 }
 
-/** A unary handler: decode, call the backend, answer once. */
+/** Methods etcd serves without looking at credentials. */
+const WITHOUT_CREDENTIALS: ReadonlySet<string> = new Set([
+  "Authenticate",
+  "MemberList",
+  "LeaseLeases",
+]);
+
+/** The "token" metadata and the verified client certificate's CN of a call. */
+export function credentialsOf(call: {
+  readonly metadata: Metadata;
+  getAuthContext?: () => unknown;
+}): CallCredentials {
+  const token = call.metadata.get("token")[0];
+  const context = call.getAuthContext?.() as
+    { sslPeerCertificate?: { subject?: { CN?: string | string[] } } } | undefined;
+  const cn = context?.sslPeerCertificate?.subject?.CN;
+  const commonName = Array.isArray(cn) ? cn[0] : cn;
+  return {
+    ...(token === undefined ? {} : { token: token.toString() }),
+    ...(commonName === undefined ? {} : { commonName }),
+  };
+}
+
+/** Resolves a call's credentials (nothing to resolve without auth), then runs `then`. */
+function withCaller(
+  ctx: Context,
+  m: MethodInfo,
+  call: { readonly metadata: Metadata; getAuthContext?: () => unknown },
+  fail: (error: EtcdError) => void,
+  then: (as: AuthInfo | undefined) => void,
+): void {
+  const auth = ctx.backend.auth;
+  if (auth === undefined || WITHOUT_CREDENTIALS.has(m.method)) return then(undefined);
+  auth.credentials(credentialsOf(call), (r) => (r.ok ? then(r.value) : fail(r.error)));
+}
+
+/** A unary handler: decode, resolve the caller, call the backend, answer once. */
 function unary<Q, R>(
   ctx: Context,
   m: MethodInfo,
-  invoke: (req: Q, done: Done<R>) => void,
+  invoke: (req: Q, done: Done<R>, as?: AuthInfo) => void,
 ): Handler {
   const { req: reqCodec, resp: respCodec } = codecsOf(m);
   const observer = ctx.options.observer;
@@ -162,10 +213,19 @@ function unary<Q, R>(
       answered = true;
       return fail(statusOfException(e));
     }
+    const run = (as: AuthInfo | undefined): void => {
+      try {
+        invoke(req, done, as);
+      } catch (e) {
+        // The request decoded, so whatever the backend threw is a bug of ours.
+        if (answered) return void ctx.options.onInternalError?.(m, e);
+        answered = true;
+        fail(internal(ctx, m, e));
+      }
+    };
     try {
-      invoke(req, done);
+      withCaller(ctx, m, call, (e) => done({ ok: false, error: e }), run);
     } catch (e) {
-      // The request decoded, so whatever the backend threw is a bug of ours.
       if (answered) return void ctx.options.onInternalError?.(m, e);
       answered = true;
       fail(internal(ctx, m, e));
@@ -215,12 +275,39 @@ function maintenanceHandlers(ctx: Context): Record<string, Handler> {
   const maintenance = (method: string): MethodInfo => info("etcdserverpb.Maintenance", method);
   return {
     Alarm: unary(ctx, maintenance("Alarm"), b.alarm.bind(b)),
-    Status: unary(ctx, maintenance("Status"), (_req, done) => b.status(done)),
-    Defragment: unary(ctx, maintenance("Defragment"), (_req, done) => b.defragment(done)),
-    Hash: unary(ctx, maintenance("Hash"), (_req, done) => b.hash(done)),
+    Status: unary(ctx, maintenance("Status"), (_req, done, as) => b.status(done, as)),
+    Defragment: unary(ctx, maintenance("Defragment"), (_req, done, as) => b.defragment(done, as)),
+    Hash: unary(ctx, maintenance("Hash"), (_req, done, as) => b.hash(done, as)),
     HashKV: unary(ctx, maintenance("HashKV"), b.hashKV.bind(b)),
     Snapshot: snapshotHandler(ctx),
     MoveLeader: unary(ctx, maintenance("MoveLeader"), b.moveLeader.bind(b)),
+  };
+}
+
+function authHandlers(ctx: Context, a: AuthBackend): Record<string, Handler> {
+  type Message = Record<string, unknown>;
+  const h = <R>(name: string, f: (req: Message, done: Done<R>, as?: AuthInfo) => void) =>
+    unary<Message, R>(ctx, info("etcdserverpb.Auth", name), (req, done, as) =>
+      f.call(a, req, done, as),
+    );
+  return {
+    AuthEnable: h("AuthEnable", a.authEnable),
+    AuthDisable: h("AuthDisable", a.authDisable),
+    AuthStatus: h("AuthStatus", a.authStatus),
+    Authenticate: h("Authenticate", (req, done) => a.authenticate(req, done)),
+    UserAdd: h("UserAdd", a.userAdd),
+    UserGet: h("UserGet", a.userGet),
+    UserList: h("UserList", a.userList),
+    UserDelete: h("UserDelete", a.userDelete),
+    UserChangePassword: h("UserChangePassword", a.userChangePassword),
+    UserGrantRole: h("UserGrantRole", a.userGrantRole),
+    UserRevokeRole: h("UserRevokeRole", a.userRevokeRole),
+    RoleAdd: h("RoleAdd", a.roleAdd),
+    RoleGet: h("RoleGet", a.roleGet),
+    RoleList: h("RoleList", a.roleList),
+    RoleDelete: h("RoleDelete", a.roleDelete),
+    RoleGrantPermission: h("RoleGrantPermission", a.roleGrantPermission),
+    RoleRevokePermission: h("RoleRevokePermission", a.roleRevokePermission),
   };
 }
 
@@ -260,7 +347,11 @@ function watchHandler(ctx: Context): Handler {
   return ((call: ServerDuplexStream<Buffer, Buffer>) => {
     ctx.options.observer?.started?.(m);
     let watch: ReturnType<Backend["watch"]> | undefined;
-    const end = streamEnder(ctx, m, call, () => watch?.close());
+    let closed = false;
+    const end = streamEnder(ctx, m, call, () => {
+      closed = true;
+      watch?.close();
+    });
     const send = (responses: Parameters<Parameters<Backend["watch"]>[0]>[0]): void => {
       if (call.cancelled || call.destroyed) return end();
       try {
@@ -272,17 +363,36 @@ function watchHandler(ctx: Context): Handler {
         end(statusObject(Status.RESOURCE_EXHAUSTED, "detcd: watch stream send buffer full"));
       }
     };
-    try {
-      watch = ctx.backend.watch(send);
-    } catch (e) {
-      return end(internal(ctx, m, e));
-    }
-    call.on("data", (bytes: Buffer) => {
+    // Requests that arrive while the stream's credentials resolve wait for them.
+    const waiting: Buffer[] = [];
+    const take = (bytes: Buffer): void => {
       try {
         watch?.request(reqCodec.decode(bytes));
       } catch (e) {
         end(failed(ctx, m, e));
       }
+    };
+    const open = (credentials: WatchCredentials | undefined): void => {
+      if (closed) return;
+      try {
+        watch = ctx.backend.watch(send, credentials);
+      } catch (e) {
+        return end(internal(ctx, m, e));
+      }
+      for (const bytes of waiting.splice(0)) take(bytes);
+    };
+    const auth = ctx.backend.auth;
+    if (auth === undefined) open(undefined);
+    else {
+      const presented = credentialsOf(call);
+      // As etcd, a stream whose credentials fail stays open and each watch it creates is refused.
+      auth.credentials(presented, (r) =>
+        open(r.ok ? () => auth.credentialsNow(presented) : () => r),
+      );
+    }
+    call.on("data", (bytes: Buffer) => {
+      if (watch === undefined) waiting.push(bytes);
+      else take(bytes);
     });
     call.on("end", () => end());
     call.on("cancelled", () => end());
@@ -339,18 +449,26 @@ function rangeStreamHandler(ctx: Context): Handler {
   return ((call: ServerWritableStream<Buffer, Buffer>) => {
     ctx.options.observer?.started?.(m);
     const end = streamEnder(ctx, m, call, () => {});
+    const fail = (e: EtcdError) => end(statusOfEtcdError(e));
     try {
+      const req = reqCodec.decode(call.request);
       // One chunk holding the whole response: a valid RangeStream answer (the merge of the
       // chunks is the Range response).
-      ctx.backend.range(reqCodec.decode(call.request), (result) => {
-        if (!result.ok) return end(statusOfEtcdError(result.error));
-        try {
-          call.write(toBuffer(respCodec.encode({ range_response: result.value })));
-          end();
-        } catch (e) {
-          end(internal(ctx, m, e));
-        }
-      });
+      const serve = (as: AuthInfo | undefined): void =>
+        ctx.backend.range(
+          req,
+          (result) => {
+            if (!result.ok) return end(statusOfEtcdError(result.error));
+            try {
+              call.write(toBuffer(respCodec.encode({ range_response: result.value })));
+              end();
+            } catch (e) {
+              end(internal(ctx, m, e));
+            }
+          },
+          as,
+        );
+      withCaller(ctx, m, call, fail, serve);
     } catch (e) {
       end(failed(ctx, m, e));
     }
@@ -385,7 +503,7 @@ function snapshotHandler(ctx: Context): Handler {
       };
       pump();
     };
-    try {
+    const serve = (as: AuthInfo | undefined): void =>
       ctx.backend.snapshot((result) => {
         if (!result.ok) return end(statusOfEtcdError(result.error));
         try {
@@ -393,7 +511,9 @@ function snapshotHandler(ctx: Context): Handler {
         } catch (e) {
           end(internal(ctx, m, e));
         }
-      });
+      }, as);
+    try {
+      withCaller(ctx, m, call, (e) => end(statusOfEtcdError(e)), serve);
     } catch (e) {
       end(internal(ctx, m, e));
     }

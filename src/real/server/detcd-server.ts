@@ -11,7 +11,6 @@ import type { MemberInfo } from "../../server/membership.js";
 import { DiskStorage, describeFailure, type Recovered } from "../../storage/index.js";
 import type { ServerConfig } from "../config/server-config.js";
 import { FsDisk } from "../fs-disk.js";
-import type { Backend } from "../grpc/backend.js";
 import { startClientServer, type ClientServer } from "../grpc/client-port.js";
 import type { CallObserver } from "../grpc/server.js";
 import type { ServerLogger } from "../log.js";
@@ -22,7 +21,7 @@ import type { TlsEndpoint } from "../tls/reloading-tls.js";
 import { compactionPlanner } from "./auto-compaction.js";
 import { newClusterIdentity } from "./cluster-identity.js";
 import { answerMembersQuery, planJoin } from "./join.js";
-import { MemberMaintenance } from "./maintenance.js";
+import { clientBackend, loadAuthTokens } from "./client-backend.js";
 import { MEMBER_DIR, readMemberMeta, writeMemberMeta, type MemberMeta } from "./member-meta.js";
 
 /** etcd keeps this many entries below a snapshot so slow followers catch up from the log. */
@@ -98,6 +97,8 @@ export class DetcdServer {
 
   private static async startWith(o: DetcdServerOptions, tls: MemberTls): Promise<DetcdServer> {
     const c = o.config;
+    // JWT key files are checked before anything starts.
+    const authTokens = await loadAuthTokens(c.authToken);
     const meta = (await readMemberMeta(c.dataDir)) ?? (await bootstrap(c, o.log, tls.peer));
     o.log.info(
       {
@@ -135,7 +136,10 @@ export class DetcdServer {
     ref.member = member;
     const peerPort = await transport.start();
     const clients = await startClientServer({
-      backend: backendOf(member, timers),
+      backend: clientBackend(member, timers, {
+        tokens: authTokens,
+        clientCertAuth: c.clientTls.clientCertAuth,
+      }),
       ...(o.http === undefined ? {} : { http: o.http }),
       listen: c.listenClientURLs.map((u) => ({
         host: u.bindHost,
@@ -333,38 +337,9 @@ function newMember(
       maxTxnOps: c.maxTxnOps,
       quotaBackendBytes: c.quotaBackendBytes,
       watchProgressNotifyMs: c.watchProgressNotifyIntervalMs,
+      authTokenTtlMs: c.authTokenTtlMs,
     },
     ...(durable === undefined ? {} : { durable }),
     ...(opened.corrupt === undefined ? {} : { corrupt: opened.corrupt }),
   });
-}
-
-/** The client port's view of the member: its client methods and the Maintenance service. */
-function backendOf(member: Member, timers: SystemTimers): Backend {
-  const maintenance = new MemberMaintenance(member, timers);
-  return {
-    range: (req, done) => member.range(req, done),
-    put: (req, done) => member.put(req, done),
-    deleteRange: (req, done) => member.deleteRange(req, done),
-    txn: (req, done) => member.txn(req, done),
-    compact: (req, done) => member.compact(req, done),
-    hashKV: (req, done) => member.hashKV(req, done),
-    leaseGrant: (req, done) => member.leaseGrant(req, done),
-    leaseRevoke: (req, done) => member.leaseRevoke(req, done),
-    leaseKeepAlive: (req, done) => member.leaseKeepAlive(req, done),
-    leaseTimeToLive: (req, done) => member.leaseTimeToLive(req, done),
-    leaseLeases: (req, done) => member.leaseLeases(req, done),
-    memberAdd: (req, done) => member.memberAdd(req, done),
-    memberRemove: (req, done) => member.memberRemove(req, done),
-    memberUpdate: (req, done) => member.memberUpdate(req, done),
-    memberList: (req, done) => member.memberList(req, done),
-    memberPromote: (req, done) => member.memberPromote(req, done),
-    watch: (onResponses) => member.watch(onResponses),
-    status: (done) => maintenance.status(done),
-    alarm: (req, done) => maintenance.alarm(req, done),
-    defragment: (done) => maintenance.defragment(done),
-    hash: (done) => maintenance.hash(done),
-    moveLeader: (req, done) => maintenance.moveLeader(req, done),
-    snapshot: (done) => maintenance.snapshot(done),
-  };
 }

@@ -69,6 +69,8 @@ describe("defaults", () => {
       tlsMaxVersion: undefined,
       cipherSuites: [],
       selfSignedCertValidityYears: 1,
+      authToken: { kind: "simple" },
+      authTokenTtlMs: 300_000,
       explicitFlags: [],
       warnings: [
         'member name is the default "default": set --name, members sharing a name confuse membership',
@@ -145,6 +147,8 @@ describe("every flag", () => {
     "--cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
     "--tls-min-version=TLS1.2",
     "--tls-max-version=TLS1.3",
+    "--auth-token=jwt,pub-key=/keys/jwt.pub,priv-key=/keys/jwt.key,sign-method=ES256,ttl=10m",
+    "--auth-token-ttl=60",
   ];
 
   it("reads each value", () => {
@@ -215,9 +219,17 @@ describe("every flag", () => {
       tlsMaxVersion: "TLS1.3",
       cipherSuites: ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"],
       selfSignedCertValidityYears: 3,
+      authToken: {
+        kind: "jwt",
+        signMethod: "ES256",
+        publicKeyFile: "/keys/jwt.pub",
+        privateKeyFile: "/keys/jwt.key",
+        ttlMs: 600_000,
+      },
+      authTokenTtlMs: 60_000,
       warnings: [],
     });
-    expect(c.explicitFlags).toHaveLength(38);
+    expect(c.explicitFlags).toHaveLength(40);
   });
 
   it("reads the same values from ETCD_* variables", () => {
@@ -594,5 +606,30 @@ describe("--help and --version", () => {
   it("DETCD_VERSION matches package.json", () => {
     const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
     expect(DETCD_VERSION).toBe(pkg.version);
+  });
+});
+
+describe("--auth-token", () => {
+  it("reads etcd's forms and refuses malformed ones with etcd's words", () => {
+    expect(parse(["--auth-token=simple"]).authToken).toEqual({ kind: "simple" });
+    expect(parse(["--auth-token=jwt,pub-key=p.pem,sign-method=RS256"]).authToken).toEqual({
+      kind: "jwt",
+      signMethod: "RS256",
+      publicKeyFile: "p.pem",
+      privateKeyFile: undefined,
+      ttlMs: 300_000,
+    });
+    const refused = (value: string) => {
+      const r = parseServerConfig([`--auth-token=${value}`], {});
+      return r.ok ? "ok" : r.error.message;
+    };
+    expect(refused("jwt,priv-key=k.pem,sign-method=HS1")).toBe(
+      'invalid value "jwt,priv-key=k.pem,sign-method=HS1" for flag --auth-token: auth: invalid auth signature method',
+    );
+    expect(refused("jwt,sign-method=ES256")).toContain("auth: missing key data");
+    expect(refused("jwt,priv-key=a,priv-key=b,sign-method=ES256")).toContain("given twice");
+    expect(refused("jwt,priv-key")).toContain("auth: invalid auth options");
+    expect(refused("oauth")).toContain("unknown token type");
+    expect(refused("jwt,priv-key=k,sign-method=ES256,ttl=5")).toContain("missing unit");
   });
 });
