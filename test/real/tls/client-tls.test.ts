@@ -279,6 +279,88 @@ describe("client TLS (one member in this process)", () => {
   });
 });
 
+describe("TLS versions and cipher suites", () => {
+  it("--tls-min-version=TLS1.3 refuses a TLS 1.2 client", async () => {
+    const { m } = await startOne([
+      `--cert-file=${pki.server.cert}`,
+      `--key-file=${pki.server.key}`,
+      "--tls-min-version=TLS1.3",
+    ]);
+    const modern = await handshake(m.client, { maxVersion: "TLSv1.3" });
+    expect(modern.refused).toBe(false);
+    const old = await handshake(m.client, { maxVersion: "TLSv1.2" });
+    expect(old.refused).toBe(true);
+    expect(old.error).toMatch(/protocol version/);
+  });
+
+  it("--cipher-suites limits TLS 1.2 to the suites named; --tls-max-version=TLS1.2 holds to 1.2", async () => {
+    const { m } = await startOne([
+      `--cert-file=${pki.server.cert}`,
+      `--key-file=${pki.server.key}`,
+      "--cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+      "--tls-max-version=TLS1.2",
+    ]);
+    const chosen = await new Promise<{ version: string | null; cipher: string }>(
+      (resolve, reject) => {
+        const socket = connect({ host: "127.0.0.1", port: m.client, ca: pki.caPem }, () => {
+          resolve({ version: socket.getProtocol(), cipher: socket.getCipher().name });
+          socket.destroy();
+        });
+        socket.once("error", reject);
+      },
+    );
+    expect(chosen).toEqual({ version: "TLSv1.2", cipher: "ECDHE-ECDSA-AES256-GCM-SHA384" });
+    const other = await handshake(m.client, { ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256" });
+    expect(other.refused).toBe(true);
+    expect(other.error).toMatch(/handshake failure/);
+  });
+});
+
+describe("peer TLS with --peer-auto-tls (three members in this process)", () => {
+  it("members generate peer certificates, elect a leader over TLS and replicate", async () => {
+    const ports = await memberPorts(["auto0", "auto1", "auto2"]);
+    const dir = tempDir("peer-auto");
+    const cluster = ports.map((p) => `${p.name}=https://127.0.0.1:${p.peer}`).join(",");
+    const servers = await Promise.all(
+      ports.map((p) =>
+        DetcdServer.start({
+          config: configOf([
+            ...memberFlags(p, ports, join(dir, p.name)),
+            `--listen-peer-urls=https://127.0.0.1:${p.peer}`,
+            `--initial-advertise-peer-urls=https://127.0.0.1:${p.peer}`,
+            `--initial-cluster=${cluster}`,
+            "--peer-auto-tls",
+          ]),
+          log: memoryLogger().log,
+        }),
+      ),
+    );
+    running.push(...servers);
+    for (const p of ports) {
+      const pem = await fs.readFile(join(dir, p.name, "fixtures", "peer", "cert.pem"), "utf8");
+      expect(pem).toContain("BEGIN CERTIFICATE");
+    }
+    expect(servers.map((s) => s.tls.peer?.leaf.commonName)).toEqual(["etcd", "etcd", "etcd"]);
+    const c = new EtcdClient({
+      endpoints: ports.map((p) => `127.0.0.1:${p.client}`),
+      callTimeoutMs: 3_000,
+    });
+    clients.push(c);
+    await eventually(async () => {
+      await c.put({ key: utf8("over"), value: utf8("tls peers") });
+      return true;
+    }, 20_000);
+    for (const p of ports) {
+      const one = new EtcdClient({ endpoints: [`127.0.0.1:${p.client}`], callTimeoutMs: 3_000 });
+      clients.push(one);
+      const got = await eventually(
+        async () => (await one.range({ key: utf8("over"), serializable: true })).kvs[0],
+      );
+      expect(fromUtf8(got.value)).toBe("tls peers");
+    }
+  });
+});
+
 describe("startup errors for unusable certificate files", () => {
   async function startError(extra: string[]): Promise<string> {
     const [m] = await memberPorts(["bad"]);
