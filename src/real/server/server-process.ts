@@ -2,6 +2,7 @@
 // --listen-metrics-urls), signal handling, and exit on a fatal storage error.
 import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import type { TLSSocket } from "node:tls";
 import { utf8 } from "../../lib/bytes.js";
 import type { ServerConfig } from "../config/server-config.js";
 import type { ListenURL } from "../config/urls.js";
@@ -80,6 +81,10 @@ function metricsServer(
   const tls = s.tls.client;
   if (u.scheme === "http" || tls === undefined) return createServer(handler);
   const server = createHttpsServer(tls.serverOptions(), handler);
+  // Client certificates are judged as on the client port, before a request is read.
+  server.on("secureConnection", (socket: TLSSocket) => {
+    if (tls.checkPeer(socket) !== undefined) socket.destroy();
+  });
   const unsubscribe = tls.onReload(() => server.setSecureContext(tls.serverOptions()));
   server.once("close", unsubscribe);
   return server;

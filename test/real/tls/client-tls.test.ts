@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fromUtf8, utf8 } from "../../../src/lib/bytes.js";
 import { EtcdClient, type EtcdClientTls } from "../../../src/real/grpc/client.js";
 import { DetcdServer } from "../../../src/real/server/detcd-server.js";
+import { startServerProcess } from "../../../src/real/server/server-process.js";
 import {
   configOf,
   eventually,
@@ -276,6 +277,30 @@ describe("client TLS (one member in this process)", () => {
     });
     running.push(again);
     expect(again.tls.client?.leaf.serialNumber).toBe(serial);
+  });
+});
+
+describe("https metrics URL", () => {
+  it("serves /metrics with the client certificate and checks client certificates", async () => {
+    const [m] = await memberPorts(["metrics"]);
+    const metricsPort = (await memberPorts(["x"]))[0]!.client;
+    const config = configOf(
+      httpsFlags(m!, join(tempDir("metrics"), "data"), [
+        ...mtlsFlags(),
+        `--listen-metrics-urls=https://127.0.0.1:${metricsPort}`,
+      ]),
+    );
+    const p = await startServerProcess(config, memoryLogger().log, { exitOnSignal: false });
+    try {
+      const got = await httpsGet(metricsPort, "/metrics", pki.client.pem);
+      expect(got.status).toBe(200);
+      expect(got.body).toContain("etcd_server_has_leader");
+      await expect(httpsGet(metricsPort, "/metrics", pki.otherCaClient.pem)).rejects.toThrow(
+        /socket hang up|ECONNRESET/,
+      );
+    } finally {
+      await p.stop();
+    }
   });
 });
 
