@@ -1137,6 +1137,8 @@ export class Member {
     if (data.length > this.config.maxRequestBytes) {
       return this.reply(done, err(Errors.RequestTooLarge));
     }
+    // etcd refuses such a write when it applies, so a request too large hears that first.
+    if (cost > 0 && this.alarmStore.has("NOSPACE")) return this.reply(done, err(Errors.NoSpace));
     this.waits.register(id, this.config.requestTimeoutMs, (result) =>
       this.respond(done, result.ok ? ok(expectApplied(result.value, pick)) : result),
     );
@@ -1213,14 +1215,14 @@ export class Member {
   }
 
   /**
-   * Whether a write of `costBytes` must be refused for space: NOSPACE is raised, or the write
-   * would take the store past the quota — then this member raises NOSPACE (etcd does the same).
+   * Whether a write of `costBytes` would take the store past the quota: then this member raises
+   * NOSPACE unless it is raised (etcd does the same) and the write is refused.
    */
   private overQuota(costBytes: number): boolean {
-    if (this.alarmStore.has("NOSPACE")) return true;
     if (this.dbSizeBytes + costBytes <= effectiveQuotaBytes(this.config.quotaBackendBytes)) {
       return false;
     }
+    if (this.alarmStore.has("NOSPACE")) return true;
     const alarm = { action: "ACTIVATE", memberID: this.id, alarm: "NOSPACE" } as const;
     this.proposeInternal((id) => ({ kind: "alarm", id, alarm }));
     return true;

@@ -369,7 +369,6 @@ export function checkSuccess(op: FuzzOp, value: unknown, limits: FuzzLimits): st
       return out;
     case "memberRemove":
     case "memberPromote":
-      return [...out, `${what}: succeeded for a member that does not exist`];
     case "memberUpdate":
       return [...out, `${what}: succeeded for a member that does not exist`];
     case "memberList":

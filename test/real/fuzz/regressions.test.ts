@@ -47,7 +47,10 @@ describe("requests the fuzz found crashing or corrupting a member", () => {
     const [m] = await memberPorts(["regress"]);
     port = m!.client;
     // Snapshots every 10 entries, so the restart below recovers from one.
-    flags = memberFlags(m!, [m!], join(tempDir("regress"), "data"), ["--snapshot-count=10"]);
+    flags = memberFlags(m!, [m!], join(tempDir("regress"), "data"), [
+      "--snapshot-count=10",
+      "--max-request-bytes=8192",
+    ]);
     await start();
   });
 
@@ -113,6 +116,25 @@ describe("requests the fuzz found crashing or corrupting a member", () => {
       }),
     );
     expect(nested.details).toBe("etcdserver: key not found");
+    watch.expectNothing();
+  });
+
+  it("answers a put too large with request too large, not no space, while NOSPACE is raised", async () => {
+    await client.alarm({ action: "ACTIVATE", memberID: 1n, alarm: "NOSPACE" });
+    const large = await failure(client.put({ key: utf8("big"), value: new Uint8Array(9000) }));
+    expect(large).toEqual({
+      code: Status.INVALID_ARGUMENT,
+      details: "etcdserver: request is too large",
+    });
+    const small = await failure(client.put({ key: utf8("small"), value: utf8("v") }));
+    expect(small).toEqual({
+      code: Status.RESOURCE_EXHAUSTED,
+      details: "etcdserver: mvcc: database space exceeded",
+    });
+    // Deletes do not grow the store: NOSPACE lets them through.
+    expect((await client.deleteRange({ key: utf8("small") })).deleted).toBe(0);
+    await client.alarm({ action: "DEACTIVATE", memberID: 1n, alarm: "NOSPACE" });
+    await client.put({ key: utf8("small"), value: utf8("v") });
     watch.expectNothing();
   });
 
