@@ -2,6 +2,7 @@
 // --write-out, clients for the endpoints, stdin, and a signal that ends long-running commands
 // (watch, lease keep-alive) when the caller stops them.
 
+import type { UserCredentials } from "./auth-login.js";
 import type { CallOptions, CtlClient, CtlTls } from "./ctl-client.js";
 import type { Flags, FlagSpec } from "./flags.js";
 import type { Output } from "./output.js";
@@ -19,6 +20,8 @@ export interface GlobalOptions {
   readonly hex: boolean;
   /** --cacert, --cert, --key, --insecure-skip-tls-verify, --insecure-transport. */
   readonly tls?: CtlTls;
+  /** --user and --password: log in before the command. */
+  readonly user?: UserCredentials;
 }
 
 export interface CommandContext {

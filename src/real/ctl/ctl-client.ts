@@ -15,6 +15,8 @@ import type {
   MemberUpdateResponse,
 } from "../../api/cluster.js";
 import type { LeaseId } from "../../api/kv.js";
+import type { AnyMessage } from "../grpc/codec.js";
+import type { ServiceName } from "../grpc/services.js";
 import type * as rpc from "../../api/rpc.js";
 import type {
   AlarmRequest,
@@ -78,6 +80,16 @@ export interface CtlClient {
   moveLeader(req: MoveLeaderRequest, opts?: CallOptions): Promise<MoveLeaderResponse>;
   /** The whole snapshot file: the database bytes followed by their sha256. */
   snapshot(opts?: CallOptions): Promise<Uint8Array>;
+
+  /** A unary call by service and method name (the Auth service). */
+  call(
+    service: ServiceName,
+    method: string,
+    req: AnyMessage,
+    opts?: CallOptions,
+  ): Promise<AnyMessage>;
+  /** The auth token every later call sends (undefined: none). */
+  setToken(token: string | undefined): void;
 
   close(): void;
 }

@@ -26,6 +26,8 @@ import {
 } from "./commands/kv.js";
 import { leaseCommand } from "./commands/lease.js";
 import { alarmCommand, defragCommand, moveLeaderCommand } from "./commands/maintenance.js";
+import { authCommand, roleCommand, userCommand } from "./commands/auth.js";
+import { askPassword, AUTH_GLOBAL_FLAGS, login, userCredentials } from "./auth-login.js";
 import { memberCommand } from "./commands/member.js";
 import { snapshotCommand } from "./commands/snapshot.js";
 import { watchCommand } from "./commands/watch.js";
@@ -91,6 +93,7 @@ const GLOBAL_FLAGS: readonly FlagSpec[] = [
   ),
   flag("cert", "string", "", "identify secure client using this TLS certificate file"),
   flag("key", "string", "", "identify secure client using this TLS key file"),
+  ...AUTH_GLOBAL_FLAGS,
 ];
 
 const versionCommand: Command = {
@@ -128,6 +131,9 @@ const COMMANDS: readonly Entry[] = [
   memberCommand,
   snapshotCommand,
   checkCommand,
+  authCommand,
+  userCommand,
+  roleCommand,
 ];
 
 function isGroup(e: Entry): e is CommandGroup {
@@ -307,7 +313,9 @@ function globalOptions(
     }
   };
   const f = readFlags(argv, GLOBAL_FLAGS, fromEnv);
+  const user = userCredentials(f);
   return {
+    ...(user === undefined ? {} : { user }),
     endpoints: f.list("endpoints"),
     dialTimeoutMs: f.number("dial-timeout"),
     commandTimeoutMs: f.number("command-timeout"),
@@ -345,6 +353,7 @@ function makeContext(
   factory: ClientFactory,
   clients: CtlClient[],
   stdin: StdinReader,
+  token?: string,
 ): CommandContext {
   const signal = io.signal ?? new AbortController().signal;
   return {
@@ -361,6 +370,7 @@ function makeContext(
     client: (endpoints = global.endpoints) => {
       const c = factory(endpoints, global.tls);
       clients.push(c);
+      if (token !== undefined) c.setToken(token);
       return c;
     },
     call: () => ({ timeoutMs: global.commandTimeoutMs }),
@@ -414,7 +424,17 @@ export async function main(argv: readonly string[], io: CtlIo): Promise<number> 
     checkBoolAssignments(args, specs);
     const global = globalOptions(s.argv, io.env ?? {});
     const factory = io.clientFactory ?? grpcClientFactory;
-    const ctx = makeContext(output, global, io, factory, clients, stdin);
+    const user = global.user;
+    const token =
+      user === undefined
+        ? undefined
+        : await login(
+            factory(global.endpoints, global.tls),
+            user,
+            () => askPassword("Password: ", output.stderr, stdin),
+            { timeoutMs: global.dialTimeoutMs + global.commandTimeoutMs },
+          );
+    const ctx = makeContext(output, global, io, factory, clients, stdin, token);
     const a: CommandArgs = { ...commandArgs(s.argv, args), flags: readFlags(s.argv, specs) };
     await s.command.run(ctx, a);
     return ctx.signal.aborted ? EXIT_INTERRUPTED_BY_SIGNAL : ExitCode.Success;
