@@ -10,6 +10,7 @@ import { Member, type MemberDurability } from "../../server/member.js";
 import type { MemberInfo } from "../../server/membership.js";
 import { DiskStorage, describeFailure, type Recovered } from "../../storage/index.js";
 import type { ServerConfig } from "../config/server-config.js";
+import type { ListenURL } from "../config/urls.js";
 import { FsDisk } from "../fs-disk.js";
 import { startClientServer, type ClientServer } from "../grpc/client-port.js";
 import type { CallObserver } from "../grpc/server.js";
@@ -141,11 +142,7 @@ export class DetcdServer {
         clientCertAuth: c.clientTls.clientCertAuth,
       }),
       ...(o.http === undefined ? {} : { http: o.http }),
-      listen: c.listenClientURLs.map((u) => ({
-        host: u.bindHost,
-        port: u.port,
-        ...(u.scheme === "https" ? { tls: tls.client as TlsEndpoint } : {}),
-      })),
+      listen: c.listenClientURLs.map((u) => clientListen(u, tls.client)),
       onTlsError: (error, remote) =>
         o.log.warn({ "remote-addr": remote, error: error.message }, "rejected connection"),
       grpc: {
@@ -250,6 +247,13 @@ async function bootstrap(
   }
   await writeMemberMeta(c.dataDir, meta);
   return meta;
+}
+
+/** A client URL to listen on; an https one serves TLS with the client certificate. */
+function clientListen(u: ListenURL, tls: TlsEndpoint | undefined) {
+  if (u.scheme === "http") return { host: u.bindHost, port: u.port };
+  if (tls === undefined) throw new Error(`${u.url}: https needs the client TLS files`);
+  return { host: u.bindHost, port: u.port, tls };
 }
 
 interface OpenedStorage {
