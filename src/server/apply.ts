@@ -34,7 +34,12 @@ export type AppliedResponse =
   | { readonly kind: "lease-revoke"; readonly response: LeaseRevokeResponse }
   | { readonly kind: "lease-checkpoint" }
   | { readonly kind: "alarm"; readonly changed: boolean }
-  | { readonly kind: "auth"; readonly applied: AuthApplied & { readonly token: string } };
+  | {
+      readonly kind: "auth";
+      readonly applied: AuthApplied & { readonly token: string };
+      /** The kv revision when it applied, for the response header. */
+      readonly revision: number;
+    };
 
 export interface StateMachine {
   readonly kv: KvStore;
@@ -89,7 +94,8 @@ export function applyRequest(sm: StateMachine, req: InternalRequest): Applied {
     }
     case "auth": {
       const applied = applyAuthChange(sm.auth, sm.loginTokens, req, sm.consistentIndex);
-      return applied.ok ? ok({ kind: req.kind, applied: applied.value }) : applied;
+      if (!applied.ok) return applied;
+      return ok({ kind: req.kind, applied: applied.value, revision: sm.kv.currentRevision });
     }
     default:
       return unreachable(req, "internal request");

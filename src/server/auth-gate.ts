@@ -7,10 +7,11 @@
 //   - LeaseRevoke: WRITE on every key attached to the lease;
 //   - auth changes other than Authenticate: the root role (anyone may enable auth while it is off);
 //   - Compaction, LeaseGrant, alarms and lease checkpoints: nothing, as in etcd.
-// Writes are checked twice with one function: on the member that proposes them (a quick answer on
-// its own state) and when they apply (the authoritative answer, in log order, so a permission
-// revoked before the write commits takes effect). A write carries its proposer's identity in the
-// entry's auth header; an entry without one is a request without credentials.
+// Reads are checked where they are served, after ReadIndex, so on state at least as new as the
+// read. Writes are checked when they apply, in log order: a permission revoked before the write
+// commits takes effect, and no member refuses a write on auth state older than the client's last
+// answer (so auth stays linearizable with the data). A write carries its proposer's identity in
+// the entry's auth header; an entry without one is a request without credentials.
 
 import { unreachable } from "../lib/assert.js";
 import { emptyBytes } from "../lib/bytes.js";
@@ -115,10 +116,7 @@ function infoOf(header: AuthHeader | undefined): AuthInfo | undefined {
   return header?.kind === "user" ? { user: header.user, revision: header.revision } : undefined;
 }
 
-/**
- * Whether a replicated request may take effect on this state: on the proposing member before it
- * proposes, and on every member when it applies.
- */
+/** Whether a replicated request may take effect on this state, as every member applies it. */
 export function checkInternal(state: AuthState, req: InternalRequest): Denied {
   if (!state.auth.isEnabled || req.authHeader?.kind === "system") return undefined;
   const who = infoOf(req.authHeader);

@@ -120,7 +120,6 @@ import { AlarmStore, type AlarmName, type RaisedAlarm } from "./alarms.js";
 import {
   asSystem,
   checkAuthRead,
-  checkInternal,
   checkLeaseKeysRead,
   checkRange,
   checkTxn,
@@ -392,8 +391,8 @@ function clusterIdOf(peers: readonly NodeId[]): bigint {
  *
  * Auth: client methods take the caller's identity `as` (resolved by the host from a token or a
  * certificate; absent without credentials). With auth enabled, requests are checked as
- * auth-gate.ts describes, reads when they are served and writes when proposed and again when they
- * apply: UserEmpty, AuthOldRevision, PermissionDenied, and the auth store's own errors.
+ * auth-gate.ts describes: reads when they are served (after ReadIndex), writes when they apply:
+ * UserEmpty, AuthOldRevision, PermissionDenied, and the auth store's own errors.
  */
 export class Member {
   readonly id: NodeId;
@@ -871,7 +870,7 @@ export class Member {
     }
     this.propose(
       (id) => ({ kind: "auth", id, authChange: req as AuthChange }),
-      (a) => (a.kind === "auth" ? answerChange(a.applied, this.kv.currentRevision) : undefined),
+      (a) => (a.kind === "auth" ? answerChange(a.applied, a.revision) : undefined),
       answer,
       as,
     );
@@ -1127,10 +1126,9 @@ export class Member {
     const refused = this.refusal();
     if (refused !== undefined) return this.reply(done, err(refused));
     const id = this.requestIds.next();
+    // Checked when the entry applies, in log order: this member's own auth state may lag, and a
+    // refusal from it could contradict a grant the client already saw complete.
     const request = withAuthHeader(build(id), as);
-    // A quick answer from this member's auth store; the entry is checked again when it applies.
-    const denied = checkInternal(this, request);
-    if (denied !== undefined) return this.reply(done, err(denied));
     const cost = requestCostBytes(request);
     if (cost > 0 && this.overQuota(cost)) return this.reply(done, err(Errors.NoSpace));
     const data = encodeInternalRequest(request);

@@ -230,7 +230,7 @@ describe("auth in a cluster", () => {
     const root = login(world, m, "root");
     value(auth(world, m, { op: "role-grant-permission", name: "reader", perm: writeA }, root));
     const alice = login(world, m, "alice");
-    // Both pass this member's checks now; the revoke commits first, so the put applies as an error.
+    // The revoke commits first, so the put, proposed with the older auth revision, applies as an error.
     const answers: string[] = [];
     m.authRequest(
       { op: "user-revoke-role", name: "alice", role: "reader" },
