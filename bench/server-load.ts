@@ -44,7 +44,7 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Runs `op` from `workers` loops for `seconds`; returns ops/s and latency percentiles (ms). */
 async function load(
   o: Options,
-  op: (worker: number, i: number) => PromiseLike<unknown>,
+  op: (worker: number, i: number) => Promise<unknown>,
 ): Promise<{ opsPerSec: number; p50Ms: number; p99Ms: number; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
         ),
       );
     }
-    const puts = await load(o, (w, i) => etcd.put(key(w, i)).value(value));
+    const puts = await load(o, (w, i) => etcd.put(key(w, i)).value(value).exec());
     emit("server-puts", {
       workers: o.workers,
       valueBytes: o.valueBytes,
