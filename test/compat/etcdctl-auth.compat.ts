@@ -2,63 +2,18 @@
 // `auth enable`, then --user name:password on every member of a three-process cluster (simple
 // tokens), and one member signing JWTs. Run by `npm run test:compat`.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import {
-  clientFor,
-  eventually,
-  memberFlags,
-  memberPorts,
-  tempDir,
-  type MemberPorts,
-} from "../real/server/helpers.js";
-import { startDetcd, stopDetcd, type DetcdProcess } from "../real/server/processes.js";
-
-const exec = promisify(execFile);
-const ETCDCTL = process.env["ETCDCTL_BIN"] ?? "etcdctl";
+import { tempDir, type MemberPorts } from "../real/server/helpers.js";
+import { stopDetcd, type DetcdProcess } from "../real/server/processes.js";
+import { etcdctl, startCluster as startMembers } from "./cluster.js";
 
 const procs: DetcdProcess[] = [];
 let dir = "";
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function etcdctl(members: readonly MemberPorts[], args: readonly string[]): Promise<Outcome> {
-  const endpoints = members.map((m) => `127.0.0.1:${m.client}`).join(",");
-  try {
-    const r = await exec(ETCDCTL, [`--endpoints=${endpoints}`, ...args], {
-      env: { ...process.env, ETCDCTL_API: "3" },
-      timeout: 20_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const f = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: f.code ?? -1, stdout: f.stdout ?? "", stderr: f.stderr ?? "" };
-  }
-}
-
 async function startCluster(names: string[], sub: string, extra: string[] = []) {
-  const members = await memberPorts(names);
-  for (const m of members) {
-    procs.push(startDetcd(m.name, memberFlags(m, members, join(dir, sub, m.name), extra)));
-  }
-  await eventually(
-    async () => {
-      const exited = procs.find((p) => p.child.exitCode !== null);
-      if (exited !== undefined) throw new Error(`${exited.name} exited: ${exited.stderr.join("")}`);
-      const s = await Promise.all(members.map((m) => clientFor([m.client]).status()));
-      return s.every((x) => x.leader !== 0n && x.leader === s[0]!.leader) ? true : undefined;
-    },
-    60_000,
-    "a leader",
-  );
-  return members;
+  return startMembers(procs, dir, names, sub, extra);
 }
 
 /** Root and alice (reading the /a/ prefix) set up with etcdctl, then auth enabled. */

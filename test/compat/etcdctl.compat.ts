@@ -6,7 +6,6 @@ import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
-  clientFor,
   eventually,
   memberFlags,
   memberPorts,
@@ -14,9 +13,9 @@ import {
   type MemberPorts,
 } from "../real/server/helpers.js";
 import { startDetcd, stopDetcd, type DetcdProcess } from "../real/server/processes.js";
+import { endpointsOf, ETCDCTL, etcdctl as runEtcdctl, startCluster } from "./cluster.js";
 
 const run = promisify(execFile);
-const ETCDCTL = process.env["ETCDCTL_BIN"] ?? "etcdctl";
 const ROOT = join(import.meta.dirname, "..", "..");
 const DETCDCTL = join(ROOT, "src", "cli", "detcdctl.ts");
 
@@ -24,43 +23,25 @@ let ports: MemberPorts[] = [];
 const procs: DetcdProcess[] = [];
 let dir = "";
 
-function endpoints(members: readonly MemberPorts[]): string {
-  return members.map((m) => `127.0.0.1:${m.client}`).join(",");
-}
-
+/** etcdctl's stdout; a failure throws with its stderr. */
 async function etcdctl(args: readonly string[], members = ports): Promise<string> {
-  return (await etcdctlOutput(args, members)).stdout;
+  const r = await etcdctlOutput(args, members);
+  if (r.code !== 0) throw new Error(`etcdctl ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
 }
 
 /** etcdctl prints some results (endpoint health) on stderr. */
 function etcdctlOutput(args: readonly string[], members = ports) {
-  return run(ETCDCTL, [`--endpoints=${endpoints(members)}`, ...args], {
-    env: { ...process.env, ETCDCTL_API: "3" },
-    timeout: 20_000,
-  });
+  return runEtcdctl(members, args);
 }
 
-async function startCluster(names: string[], sub: string, extra: string[] = []) {
-  const members = await memberPorts(names);
-  for (const m of members) {
-    procs.push(startDetcd(m.name, memberFlags(m, members, join(dir, sub, m.name), extra)));
-  }
-  await eventually(
-    async () => {
-      const exited = procs.find((p) => p.child.exitCode !== null);
-      if (exited !== undefined) throw new Error(`${exited.name} exited: ${exited.stderr.join("")}`);
-      const s = await Promise.all(members.map((m) => clientFor([m.client]).status()));
-      return s.every((x) => x.leader !== 0n && x.leader === s[0]!.leader) ? true : undefined;
-    },
-    60_000,
-    "a leader",
-  );
-  return members;
+async function startMembers(names: string[], sub: string) {
+  return startCluster(procs, dir, names, sub);
 }
 
 beforeAll(async () => {
   dir = tempDir("compat");
-  ports = await startCluster(["infra0", "infra1", "infra2"], "a");
+  ports = await startMembers(["infra0", "infra1", "infra2"], "a");
 }, 60_000);
 
 afterAll(async () => {
@@ -110,7 +91,7 @@ describe("Debian etcdctl against detcd", () => {
     ]);
     const watcher = spawn(
       ETCDCTL,
-      [`--endpoints=${endpoints(ports)}`, "watch", "--prefix", "/registry"],
+      [`--endpoints=${endpointsOf(ports)}`, "watch", "--prefix", "/registry"],
       {
         env: { ...process.env, ETCDCTL_API: "3" },
       },
