@@ -327,11 +327,23 @@ export const scenarioSchema = z
       clients: z.number().int().min(1).max(64).default(8),
       keys: z.number().int().min(1).max(1000).default(10),
       watchers: z.number().int().min(0).max(16).default(2),
+      /**
+       * KV profiles: auth traffic. Clients act as root, a writer or anonymously, and root enables
+       * and disables auth and gives or takes the writer's WRITE while the traffic runs.
+       */
+      auth: z.boolean().default(false),
     }),
     faults: z.array(faultSchema).default([]),
     checks: z.array(checkSchema).min(1),
   })
   .superRefine((s, ctx) => {
+    if (s.workload.auth && s.workload.profile === "raft-proposals") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["workload", "auth"],
+        message: "auth traffic needs a KV profile",
+      });
+    }
     // Added members take the names after the initial ones (m4 after m1..m3), so a file may name
     // them.
     const addable = s.faults.some(

@@ -109,6 +109,8 @@ export interface Scenario {
     readonly clients: number;
     readonly keys: number;
     readonly watchers: number;
+    /** KV profiles: auth traffic (see the schema). */
+    readonly auth: boolean;
   };
   readonly faults: readonly Fault[];
   readonly checks: {
@@ -345,6 +347,7 @@ function toScenario(s: ScenarioFile): Scenario {
       clients: s.workload.clients,
       keys: s.workload.keys,
       watchers: s.workload.watchers,
+      auth: s.workload.auth,
     },
     faults: s.faults.map((f) => ({
       atMs: f.at,

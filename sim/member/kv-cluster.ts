@@ -18,6 +18,7 @@ import { assert, unreachable } from "../../src/lib/assert.js";
 import { bytesToLatin1 } from "../../src/lib/bytes.js";
 import type { Result } from "../../src/lib/result.js";
 import type { EtcdError } from "../../src/api/errors.js";
+import type { AuthInfo, AuthRequest, AuthResponses } from "../../src/api/auth.js";
 import type {
   MemberAddRequest,
   MemberAddResponse,
@@ -99,7 +100,8 @@ export type ClientRequest =
   | { readonly kind: "member-add"; readonly request: MemberAddRequest }
   | { readonly kind: "member-remove"; readonly request: MemberRemoveRequest }
   | { readonly kind: "member-promote"; readonly request: MemberPromoteRequest }
-  | { readonly kind: "member-list"; readonly request: MemberListRequest };
+  | { readonly kind: "member-list"; readonly request: MemberListRequest }
+  | { readonly kind: "auth"; readonly request: AuthRequest };
 
 export type ClientResponse =
   | { readonly kind: "range"; readonly response: RangeResponse }
@@ -116,7 +118,8 @@ export type ClientResponse =
   | { readonly kind: "member-add"; readonly response: MemberAddResponse }
   | { readonly kind: "member-remove"; readonly response: MemberRemoveResponse }
   | { readonly kind: "member-promote"; readonly response: MemberPromoteResponse }
-  | { readonly kind: "member-list"; readonly response: MemberListResponse };
+  | { readonly kind: "member-list"; readonly response: MemberListResponse }
+  | { readonly kind: "auth"; readonly response: AuthResponses[AuthRequest["op"]] };
 
 /** A watch stream request from a client; "close" ends the stream (the connection closes). */
 export type WatchStreamRequest = WatchRequest | { readonly request_union: "close" };
@@ -161,6 +164,12 @@ export interface KvClusterOptions {
   readonly memberConfig?: Partial<MemberConfig>;
   /** Members on simulated disks (absent: the Raft log in memory, never lost). */
   readonly disk?: KvDiskOptions;
+  /**
+   * The user each client endpoint acts as (absent, or undefined for a client: no credentials).
+   * A member takes the credentials' auth revision when the request arrives, as it does for a
+   * certificate's user or a simple token.
+   */
+  readonly users?: (client: string) => string | undefined;
 }
 
 export interface KvDiskOptions {
@@ -852,12 +861,16 @@ export class KvCluster {
       case "client-request": {
         if ((slot.lastRequestId.get(from) ?? -1) >= m.requestId) return;
         slot.lastRequestId.set(from, m.requestId);
-        return serveClient(member, m.request, (result) =>
-          this.network.send(slot.name, from, {
-            type: "client-response",
-            requestId: m.requestId,
-            result,
-          }),
+        return serveClient(
+          member,
+          m.request,
+          (result) =>
+            this.network.send(slot.name, from, {
+              type: "client-response",
+              requestId: m.requestId,
+              result,
+            }),
+          this.callerOf(member, from),
         );
       }
       case "watch-request":
@@ -901,11 +914,21 @@ export class KvCluster {
     streamId: number,
   ): ServedStream {
     const stream: ServedStream = { watch: undefined, responseSeq: 0, requestSeq: 0 };
+    const credentials =
+      this.options.users?.(client) === undefined
+        ? undefined
+        : () => ({ ok: true as const, value: this.callerOf(member, client) });
     const watch = member.watch((responses) => {
       const seq = stream.responseSeq++;
       this.network.send(slot.name, client, { type: "watch-response", streamId, seq, responses });
-    });
+    }, credentials);
     return Object.assign(stream, { watch });
+  }
+
+  /** Who a client is, at the auth revision `member` holds now. */
+  private callerOf(member: Member, client: string): AuthInfo | undefined {
+    const user = this.options.users?.(client);
+    return user === undefined ? undefined : { user, revision: member.auth.revision };
   }
 }
 
@@ -921,6 +944,7 @@ export function serveClient(
   member: Member,
   request: ClientRequest,
   reply: (result: Result<ClientResponse, EtcdError>) => void,
+  caller?: AuthInfo,
 ): void {
   const as =
     <K extends ClientResponse["kind"], T>(kind: K) =>
@@ -928,37 +952,40 @@ export function serveClient(
       if (!result.ok) return reply(result);
       reply({ ok: true, value: { kind, response: result.value } as unknown as ClientResponse });
     };
+  const c = caller;
   switch (request.kind) {
     case "range":
-      return member.range(request.request, as(request.kind));
+      return member.range(request.request, as(request.kind), c);
     case "put":
-      return member.put(request.request, as(request.kind));
+      return member.put(request.request, as(request.kind), c);
     case "delete-range":
-      return member.deleteRange(request.request, as(request.kind));
+      return member.deleteRange(request.request, as(request.kind), c);
     case "txn":
-      return member.txn(request.request, as(request.kind));
+      return member.txn(request.request, as(request.kind), c);
     case "compaction":
-      return member.compact(request.request, as(request.kind));
+      return member.compact(request.request, as(request.kind), c);
     case "lease-grant":
-      return member.leaseGrant(request.request, as(request.kind));
+      return member.leaseGrant(request.request, as(request.kind), c);
     case "lease-revoke":
-      return member.leaseRevoke(request.request, as(request.kind));
+      return member.leaseRevoke(request.request, as(request.kind), c);
     case "lease-keepalive":
       return member.leaseKeepAlive(request.request, as(request.kind));
     case "lease-timetolive":
-      return member.leaseTimeToLive(request.request, as(request.kind));
+      return member.leaseTimeToLive(request.request, as(request.kind), c);
     case "lease-leases":
       return member.leaseLeases(request.request, as(request.kind));
     case "hash-kv":
-      return member.hashKV(request.request, as(request.kind));
+      return member.hashKV(request.request, as(request.kind), c);
     case "member-add":
-      return member.memberAdd(request.request, as(request.kind));
+      return member.memberAdd(request.request, as(request.kind), c);
     case "member-remove":
-      return member.memberRemove(request.request, as(request.kind));
+      return member.memberRemove(request.request, as(request.kind), c);
     case "member-promote":
-      return member.memberPromote(request.request, as(request.kind));
+      return member.memberPromote(request.request, as(request.kind), c);
     case "member-list":
       return member.memberList(request.request, as(request.kind));
+    case "auth":
+      return member.authRequest(request.request, as(request.kind), c);
     default:
       return unreachable(request, "client request");
   }

@@ -8,6 +8,7 @@ import { World } from "../world.js";
 import { KvCluster, type KvDiskOptions } from "./kv-cluster.js";
 import { SimClient, SimWatcher } from "./kv-client.js";
 import { KvTraffic, type KvProfile } from "./kv-traffic.js";
+import { AUTH_ADMIN_CLIENT, authUserOf, credentialsUserOf, KvAuthTraffic } from "./kv-auth.js";
 
 export interface KvHarnessOptions {
   readonly seed: number;
@@ -27,7 +28,12 @@ export interface KvHarnessOptions {
   readonly memberConfig?: Partial<MemberConfig>;
   /** Members on simulated disks (see KvCluster). */
   readonly disk?: KvDiskOptions;
+  /** Auth traffic (kv-auth.ts): clients act as users, root changes auth as the traffic runs. */
+  readonly auth?: boolean;
 }
+
+/** About this long between two auth changes of the auth traffic. */
+const AUTH_CHANGE_EVERY_MS = 1_000;
 
 /** etcd clients give up on a request after this long; members a little earlier. */
 export const CLIENT_TIMEOUT_MS = 3_000;
@@ -43,6 +49,8 @@ export class KvHarness {
   readonly watchers: SimWatcher[];
   readonly keyPrefix: string;
   readonly clientNames: string[];
+  /** The auth traffic, in runs that have it. */
+  readonly auth: KvAuthTraffic | undefined;
 
   constructor(readonly o: KvHarnessOptions) {
     this.world = new World(o.seed);
@@ -52,6 +60,7 @@ export class KvHarness {
       electionMs: o.electionMs,
       link: o.link,
       ...(o.disk === undefined ? {} : { disk: o.disk }),
+      ...(o.auth === true ? { users: credentialsUserOf } : {}),
       // Requests give up on the member before the client does, so most outcomes are known.
       memberConfig: {
         requestTimeoutMs: CLIENT_TIMEOUT_MS - 500,
@@ -78,8 +87,20 @@ export class KvHarness {
         leaseTtlS: o.leaseTtlS,
         compactEveryMs: o.compactEveryMs,
         endMs: o.trafficEndMs,
+        ...(o.auth === true ? { userOf: authUserOf } : {}),
       },
     );
+    this.auth =
+      o.auth === true
+        ? new KvAuthTraffic(
+            this.world,
+            client(AUTH_ADMIN_CLIENT),
+            this.traffic,
+            this.cluster.endpoints,
+            this.world.stream("auth"),
+            { keyPrefix: this.keyPrefix, everyMs: AUTH_CHANGE_EVERY_MS, endMs: o.trafficEndMs },
+          )
+        : undefined;
     const prefix = latin1ToBytes(this.keyPrefix);
     this.watchers = Array.from(
       { length: o.watchers },
@@ -107,11 +128,13 @@ export class KvHarness {
       ...clients.map((c) => c.name),
       "compactor",
       ...this.watchers.flatMap((w) => [w.name, `${w.name}-lister`]),
+      ...(this.auth === undefined ? [] : [AUTH_ADMIN_CLIENT]),
     ];
   }
 
   start(): void {
     this.traffic.start();
+    this.auth?.start();
     for (const w of this.watchers) w.start();
   }
 

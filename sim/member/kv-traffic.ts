@@ -18,6 +18,7 @@ import { unreachable } from "../../src/lib/assert.js";
 import { bytesToLatin1, latin1ToBytes, prefixEnd } from "../../src/lib/bytes.js";
 import type { Prng } from "../../src/lib/prng.js";
 import type * as Api from "../../src/api/rpc.js";
+import type { AuthUser } from "../../src/porcupine/models/etcd-types.js";
 import type { OperationRecord } from "../run-artifacts.js";
 import type { World } from "../world.js";
 import type { ClientRequest, ClientResponse } from "./kv-cluster.js";
@@ -37,6 +38,8 @@ export interface KvTrafficOptions {
   readonly compactEveryMs: number;
   /** No operation starts at or after this virtual time. */
   readonly endMs: number;
+  /** With auth traffic: who each client (by name) is, for the history. */
+  readonly userOf?: (client: string) => AuthUser;
 }
 
 interface ClientState {
@@ -109,7 +112,8 @@ export class KvTraffic {
     this.issued++;
     s.client.call(this.random.pick(this.members), request, (outcome) => {
       const returnMs = this.world.nowMs;
-      const op = recordOperation(s.historyId, request, callMs, returnMs, outcome);
+      const as = this.o.userOf?.(s.client.name);
+      const op = recordOperation(s.historyId, request, callMs, returnMs, outcome, as);
       if (op !== undefined) this.history.push(op);
       this.operations.push(operationRecord(s.client.name, request, callMs, returnMs, outcome));
       if (op !== undefined && op.return === undefined) s.historyId = this.nextHistoryId++;
@@ -162,7 +166,8 @@ export class KvTraffic {
     const callMs = this.world.nowMs;
     client.call(member, request, (outcome) => {
       const returnMs = this.world.nowMs;
-      const op = recordOperation(historyId, request, callMs, returnMs, outcome);
+      const as = this.o.userOf?.(client.name);
+      const op = recordOperation(historyId, request, callMs, returnMs, outcome, as);
       if (op !== undefined) this.history.push(op);
       this.operations.push(operationRecord(client.name, request, callMs, returnMs, outcome));
       done(outcome);
@@ -378,6 +383,7 @@ function learnMods(s: ClientState, request: ClientRequest, r: ClientResponse): v
     case "member-remove":
     case "member-promote":
     case "member-list":
+    case "auth":
       return;
     default:
       return unreachable(r, "client response");

@@ -9,6 +9,7 @@
 import { unreachable } from "../../src/lib/assert.js";
 import { bytesToLatin1 } from "../../src/lib/bytes.js";
 import type { EtcdError } from "../../src/api/errors.js";
+import type { AuthRequest } from "../../src/api/auth.js";
 import type { KeyValue as ApiKeyValue } from "../../src/api/kv.js";
 import type * as Api from "../../src/api/rpc.js";
 import type * as Model from "../../src/porcupine/models/etcd-types.js";
@@ -34,7 +35,29 @@ const DEFINITE_ERRORS: Readonly<Record<string, Model.EtcdErrorCode>> = {
   LeaseNotFound: "lease-not-found",
   LeaseExist: "lease-exists",
   DuplicateKey: "duplicate-key",
+  // Auth refuses a request before it changes anything (reads where served, writes as they apply).
+  PermissionDenied: "permission-denied",
+  UserEmpty: "user-empty",
+  AuthOldRevision: "auth-old-revision",
 };
+
+/** The role whose WRITE the auth traffic gives and takes (see kv-auth.ts). */
+export const AUTH_WRITER_ROLE = "writer";
+
+/** An auth change the model follows (enable, disable, the writer's WRITE); others are setup. */
+function authInput(a: AuthRequest): Model.AuthRequest | undefined {
+  switch (a.op) {
+    case "auth-enable":
+      return { type: "auth", change: "enable" };
+    case "auth-disable":
+      return { type: "auth", change: "disable" };
+    case "role-grant-permission":
+      if (a.name !== AUTH_WRITER_ROLE || a.perm === undefined) return undefined;
+      return { type: "auth", change: a.perm.permType === "READ" ? "revoke-write" : "grant-write" };
+    default:
+      return undefined;
+  }
+}
 // A member with the CORRUPT alarm refuses before Raft too.
 const NOT_APPLIED = new Set(["NoLeader", "TooManyRequests", "ProposalDropped", "Corrupt"]);
 
@@ -145,6 +168,8 @@ export function modelInput(r: ClientRequest): Model.EtcdInput | undefined {
     case "member-promote":
     case "member-list":
       return undefined;
+    case "auth":
+      return authInput(r.request);
     default:
       return unreachable(r, "client request");
   }
@@ -212,6 +237,8 @@ export function modelOutput(r: ClientResponse): Model.EtcdOutput | undefined {
     case "member-promote":
     case "member-list":
       return undefined;
+    case "auth":
+      return { type: "auth", header };
     default:
       return unreachable(r, "client response");
   }
@@ -226,16 +253,24 @@ function isRead(r: ClientRequest): boolean {
   );
 }
 
-/** Turns one finished call into a history operation, or undefined if it belongs to no history. */
+/**
+ * Turns one finished call into a history operation, or undefined if it belongs to no history.
+ * `as`: who the client is, in a run with auth traffic.
+ */
 export function recordOperation(
   clientId: number,
   request: ClientRequest,
   callMs: number,
   returnMs: number,
   outcome: Outcome,
+  as?: Model.AuthUser,
 ): EtcdOperation | undefined {
-  const input = modelInput(request);
-  if (input === undefined) return undefined;
+  const modelled = modelInput(request);
+  if (modelled === undefined) return undefined;
+  const input =
+    as === undefined || modelled.type === "auth"
+      ? modelled
+      : ({ ...modelled, as } as typeof modelled);
   const unknown: EtcdOperation = { clientId, call: callMs, input };
   switch (outcome.type) {
     case "ok": {

@@ -319,6 +319,7 @@ export function runKvCluster(
     leaseTtlS: options.leaseTtlS ?? 3_600,
     compactEveryMs: profile === "kubernetes" ? 5_000 : 2_000,
     ...(disk === undefined ? {} : { disk }),
+    ...(scenario.workload.auth ? { auth: true } : {}),
   });
   const { world, cluster } = h;
   h.start();

@@ -237,3 +237,95 @@ describe("etcd model", () => {
     expect(verdict(h)).toBe("illegal");
   });
 });
+
+describe("etcd model with auth", () => {
+  const auth = (change: "enable" | "disable" | "grant-write" | "revoke-write", revision: number) =>
+    op({ type: "auth", change }, { type: "auth", header: { revision } });
+  const as = (
+    who: "root" | "writer" | "anonymous",
+    input: EtcdInput,
+    output: EtcdOutput | undefined,
+    clientId = 0,
+    times?: [number, number],
+  ) => op({ ...input, as: who } as EtcdInput, output, clientId, times);
+  const error = (e: "permission-denied" | "user-empty" | "auth-old-revision"): EtcdOutput => ({
+    type: "error",
+    error: e,
+  });
+  const putA = { type: "put", key: "a", value: "1" } as const;
+
+  it("refuses anonymous requests and a writer's writes without WRITE while auth is on", () => {
+    const h = [
+      as("anonymous", putA, { type: "put", header: { revision: 2 } }),
+      auth("enable", 2),
+      as("anonymous", { type: "range", key: "a" }, error("user-empty")),
+      as(
+        "writer",
+        { type: "range", key: "a" },
+        {
+          type: "range",
+          header: { revision: 2 },
+          kvs: [kv("a", "1", 2, 2, 1)],
+          count: 1,
+        },
+      ),
+      auth("revoke-write", 2),
+      as("writer", { ...putA, value: "2" }, error("permission-denied")),
+      as("root", { ...putA, value: "3" }, { type: "put", header: { revision: 3 } }),
+      // Lease grants and compactions are never checked.
+      as(
+        "anonymous",
+        { type: "lease-grant", id: 7, ttl: 60 },
+        {
+          type: "lease-grant",
+          header: { revision: 3 },
+          id: 7,
+          ttl: 60,
+        },
+      ),
+      auth("grant-write", 3),
+      as("writer", { ...putA, value: "4" }, { type: "put", header: { revision: 4 } }),
+      auth("disable", 4),
+      as("anonymous", { ...putA, value: "5" }, { type: "put", header: { revision: 5 } }),
+    ];
+    expect(verdict(h)).toBe("ok");
+  });
+
+  it("finds a write that succeeded after its permission was revoked, and a refusal without cause", () => {
+    const base = [auth("enable", 1), auth("revoke-write", 1)];
+    expect(verdict([...base, as("writer", putA, { type: "put", header: { revision: 2 } })])).toBe(
+      "illegal",
+    );
+    const refusedWhileOff = [as("anonymous", { type: "range", key: "a" }, error("user-empty"))];
+    expect(verdict(refusedWhileOff)).toBe("illegal");
+    const rootRefused = [auth("enable", 1), as("root", putA, error("permission-denied"))];
+    expect(verdict(rootRefused)).toBe("illegal");
+  });
+
+  it("accepts an old auth revision only for a named user's checked request with auth on", () => {
+    expect(verdict([auth("enable", 1), as("writer", putA, error("auth-old-revision"))])).toBe("ok");
+    expect(verdict([as("writer", putA, error("auth-old-revision"))])).toBe("illegal");
+    const grant = { type: "lease-grant", id: 1, ttl: 5 } as const;
+    expect(verdict([auth("enable", 1), as("root", grant, error("auth-old-revision"))])).toBe(
+      "illegal",
+    );
+  });
+
+  it("orders a concurrent revoke either way, never both", () => {
+    // The revoke overlaps both puts: one put may precede it, but not one after the other's refusal.
+    const h = [
+      op({ type: "auth", change: "enable" }, { type: "auth", header: { revision: 1 } }, 8, [1, 2]),
+      op(
+        { type: "auth", change: "revoke-write" },
+        { type: "auth", header: { revision: 2 } },
+        9,
+        [10, 40],
+      ),
+      as("writer", putA, { type: "put", header: { revision: 2 } }, 1, [12, 14]),
+      as("writer", { ...putA, value: "2" }, error("permission-denied"), 2, [16, 18]),
+      as("writer", { ...putA, value: "3" }, { type: "put", header: { revision: 3 } }, 3, [20, 22]),
+    ];
+    expect(verdict(h)).toBe("illegal");
+    expect(verdict(h.slice(0, 4))).toBe("ok");
+  });
+});

@@ -25,6 +25,7 @@ function putsOf(input: EtcdInput): { key: string; value: string }[] {
     case "lease-grant":
     case "lease-revoke":
     case "compaction":
+    case "auth":
       return [];
     default:
       return unreachable(input);
@@ -59,6 +60,7 @@ function observedKvs(output: EtcdOutput | undefined): readonly KeyValue[] {
     case "lease-grant":
     case "lease-revoke":
     case "compaction":
+    case "auth":
       return [];
     default:
       return unreachable(output);

@@ -3,6 +3,17 @@
 // byte to one char (latin1), which keeps etcd's byte order under JavaScript string comparison.
 // These types belong to the checker; the harness converts its own request/response types to them.
 
+/**
+ * Who sends a request in the auth workload (see etcd.ts): `root` may do anything; `writer` reads
+ * every key and writes while its role has WRITE; `anonymous` (also an absent `as`) is refused every
+ * checked request while auth is enabled. Histories without auth leave `as` out.
+ */
+export type AuthUser = "root" | "writer" | "anonymous";
+
+interface Caller {
+  readonly as?: AuthUser;
+}
+
 export interface ResponseHeader {
   /** The store's revision when the request was applied (after any write it made). */
   readonly revision: number;
@@ -43,7 +54,7 @@ export interface Compare {
  * A range over [key, range_end); no range_end = the single key; range_end "\0" = every key >= key.
  * `revision` 0 or absent reads the current revision.
  */
-export interface RangeRequest {
+export interface RangeRequest extends Caller {
   readonly type: "range";
   readonly key: string;
   readonly range_end?: string;
@@ -53,7 +64,7 @@ export interface RangeRequest {
   readonly keys_only?: boolean;
 }
 
-export interface PutRequest {
+export interface PutRequest extends Caller {
   readonly type: "put";
   readonly key: string;
   readonly value: string;
@@ -62,7 +73,7 @@ export interface PutRequest {
   readonly prev_kv?: boolean;
 }
 
-export interface DeleteRangeRequest {
+export interface DeleteRangeRequest extends Caller {
   readonly type: "delete-range";
   readonly key: string;
   readonly range_end?: string;
@@ -72,7 +83,7 @@ export interface DeleteRangeRequest {
 /** An operation inside a txn branch (nested txns are not modelled). */
 export type RequestOp = RangeRequest | PutRequest | DeleteRangeRequest;
 
-export interface TxnRequest {
+export interface TxnRequest extends Caller {
   readonly type: "txn";
   readonly compare: readonly Compare[];
   readonly success: readonly RequestOp[];
@@ -80,20 +91,29 @@ export interface TxnRequest {
 }
 
 /** Grants lease `id` (the harness always chooses the id, so the model knows it). */
-export interface LeaseGrantRequest {
+export interface LeaseGrantRequest extends Caller {
   readonly type: "lease-grant";
   readonly id: number;
   readonly ttl: number;
 }
 
-export interface LeaseRevokeRequest {
+export interface LeaseRevokeRequest extends Caller {
   readonly type: "lease-revoke";
   readonly id: number;
 }
 
-export interface CompactionRequest {
+export interface CompactionRequest extends Caller {
   readonly type: "compaction";
   readonly revision: number;
+}
+
+/**
+ * A change root makes to the auth store: enable or disable auth, or give the writer's role WRITE
+ * (READWRITE) or take it back (READ). It changes no key and no revision.
+ */
+export interface AuthRequest {
+  readonly type: "auth";
+  readonly change: "enable" | "disable" | "grant-write" | "revoke-write";
 }
 
 export type EtcdInput =
@@ -103,7 +123,8 @@ export type EtcdInput =
   | TxnRequest
   | LeaseGrantRequest
   | LeaseRevokeRequest
-  | CompactionRequest;
+  | CompactionRequest
+  | AuthRequest;
 
 /** Nested responses of a txn have no header checked: the txn header carries the revision. */
 export interface RangeResponse {
@@ -153,9 +174,26 @@ export interface CompactionResponse {
   readonly header: ResponseHeader;
 }
 
-/** etcd's definite failures (the request was applied, or rejected, with this error). */
+export interface AuthResponse {
+  readonly type: "auth";
+  readonly header: ResponseHeader;
+}
+
+/**
+ * etcd's definite failures (the request was applied, or rejected, with this error). The auth
+ * errors change nothing: permission denied, no user, and credentials older than the auth store
+ * (possible for any checked request of a named user while auth is enabled: the member took the
+ * credentials' revision when the request arrived).
+ */
 export type EtcdErrorCode =
-  "compacted" | "future-revision" | "lease-not-found" | "lease-exists" | "duplicate-key";
+  | "compacted"
+  | "future-revision"
+  | "lease-not-found"
+  | "lease-exists"
+  | "duplicate-key"
+  | "permission-denied"
+  | "user-empty"
+  | "auth-old-revision";
 
 export interface EtcdError {
   readonly type: "error";
@@ -178,7 +216,8 @@ export type EtcdResponse =
   | TxnResponse
   | LeaseGrantResponse
   | LeaseRevokeResponse
-  | CompactionResponse;
+  | CompactionResponse
+  | AuthResponse;
 
 /**
  * What a client saw. An unknown outcome (timeout, connection lost) is not an output: the

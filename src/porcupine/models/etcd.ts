@@ -1,6 +1,11 @@
 // The etcd model used to check the harness's histories: range (also at a past revision), put,
 // delete, txn, leases and compaction, with every response checked exactly (header revision,
-// create/mod revisions, versions, leases, counts).
+// create/mod revisions, versions, leases, counts); and auth, as the auth workload uses it: root
+// enables and disables auth and gives or takes the writer's WRITE; while auth is enabled an
+// anonymous request is refused (user-empty), a writer's write is refused without WRITE
+// (permission-denied), and a named user's checked request may fail with auth-old-revision (its
+// credentials were taken before an auth change). Compaction and lease grants are never checked; a
+// lease revoke only when keys are attached, as etcd checks WRITE on them.
 //
 // Why no partitioning: every write bumps one global revision and every response carries it, so
 // operations on different keys constrain each other; splitting per key would accept histories
@@ -21,6 +26,7 @@
 import { combineHash, hashString, mix32 } from "../hash.js";
 import type { NondeterministicModel } from "../types.js";
 import type {
+  AuthRequest,
   Compare,
   DeleteRangeRequest,
   DeleteRangeResponse,
@@ -56,8 +62,18 @@ export interface EtcdState {
   readonly keys: ReadonlyMap<string, KeyVersion>;
   /** Live leases: id to granted TTL in seconds. Attached keys are found through `kv.lease`. */
   readonly leases: ReadonlyMap<number, number>;
+  readonly auth: AuthModelState;
   readonly hash: number;
 }
+
+/** The auth store as the auth workload shapes it. */
+export interface AuthModelState {
+  readonly enabled: boolean;
+  /** The writer's role has READWRITE on the workload's keys (else READ). */
+  readonly writerCanWrite: boolean;
+}
+
+const AUTH_OFF: AuthModelState = { enabled: false, writerCanWrite: true };
 
 type Outcome = EtcdResponse | EtcdError;
 
@@ -81,15 +97,19 @@ function makeState(
   compactRevision: number,
   keys: ReadonlyMap<string, KeyVersion>,
   leases: ReadonlyMap<number, number>,
+  auth: AuthModelState,
 ): EtcdState {
   let hash = combineHash(mix32(revision), compactRevision);
   // Sums keep the hash independent of map order.
   for (const version of keys.values()) hash = (hash + version.hash) | 0;
   for (const [id, ttl] of leases) hash = (hash + combineHash(mix32(id), ttl)) | 0;
-  return { revision, compactRevision, keys, leases, hash };
+  if (auth.enabled || !auth.writerCanWrite) {
+    hash = combineHash(hash, (auth.enabled ? 2 : 0) + (auth.writerCanWrite ? 1 : 0));
+  }
+  return { revision, compactRevision, keys, leases, auth, hash };
 }
 
-export const emptyEtcdState: EtcdState = makeState(1, 0, new Map(), new Map());
+export const emptyEtcdState: EtcdState = makeState(1, 0, new Map(), new Map(), AUTH_OFF);
 
 function inRange(key: string, start: string, end: string | undefined): boolean {
   if (end === undefined) return key === start;
@@ -142,7 +162,8 @@ class Draft {
     const b = this.base;
     if (!this.wrote && this.leases === undefined && compactRevision === b.compactRevision) return b;
     const revision = this.wrote ? this.writeRevision : b.revision;
-    return makeState(revision, compactRevision, this.keys ?? b.keys, this.leases ?? b.leases);
+    const keys = this.keys ?? b.keys;
+    return makeState(revision, compactRevision, keys, this.leases ?? b.leases, b.auth);
   }
 }
 
@@ -283,11 +304,74 @@ function applyLeaseRevoke(d: Draft, id: number): Outcome {
   return { type: "lease-revoke", header: { revision: 0 } };
 }
 
+// ---- auth -------------------------------------------------------------------------------------
+
+function hasAttachedKeys(state: EtcdState, lease: number): boolean {
+  for (const version of state.keys.values()) if (version.kv?.lease === lease) return true;
+  return false;
+}
+
+/** Whether etcd checks the request's permissions at all (with auth enabled). */
+function isChecked(state: EtcdState, input: Exclude<EtcdInput, AuthRequest>): boolean {
+  switch (input.type) {
+    case "range":
+    case "put":
+    case "delete-range":
+    case "txn":
+      return true;
+    case "lease-revoke":
+      return hasAttachedKeys(state, input.id);
+    case "lease-grant":
+    case "compaction":
+      return false;
+    default:
+      return unreachable(input);
+  }
+}
+
+/** Whether the request needs WRITE (a read-only txn needs READ only). */
+function needsWrite(input: Exclude<EtcdInput, AuthRequest>): boolean {
+  if (input.type === "range") return false;
+  if (input.type !== "txn") return true;
+  return [...input.success, ...input.failure].some((op) => op.type !== "range");
+}
+
+/** The error auth answers `input` with in `state`, or undefined when it lets it through. */
+function authRefusal(state: EtcdState, input: EtcdInput): EtcdErrorCode | undefined {
+  if (!state.auth.enabled || input.type === "auth" || !isChecked(state, input)) return undefined;
+  const who = input.as ?? "anonymous";
+  if (who === "root") return undefined;
+  if (who === "anonymous") return "user-empty";
+  return needsWrite(input) && !state.auth.writerCanWrite ? "permission-denied" : undefined;
+}
+
+/** A named user's checked request, with auth enabled: its credentials may be older. */
+function mayBeOldRevision(state: EtcdState, input: EtcdInput): boolean {
+  if (!state.auth.enabled || input.type === "auth" || !isChecked(state, input)) return false;
+  return input.as === "root" || input.as === "writer";
+}
+
+function applyAuth(state: EtcdState, input: AuthRequest): { state: EtcdState; response: Outcome } {
+  const a = state.auth;
+  const auth: AuthModelState =
+    input.change === "enable" || input.change === "disable"
+      ? { ...a, enabled: input.change === "enable" }
+      : { ...a, writerCanWrite: input.change === "grant-write" };
+  const same = auth.enabled === a.enabled && auth.writerCanWrite === a.writerCanWrite;
+  const next = same
+    ? state
+    : makeState(state.revision, state.compactRevision, state.keys, state.leases, auth);
+  return { state: next, response: { type: "auth", header: { revision: state.revision } } };
+}
+
 /** Applies `input` to `state`: the successor and the exact response etcd would give. */
 export function applyEtcd(
   state: EtcdState,
   input: EtcdInput,
 ): { state: EtcdState; response: Outcome } {
+  if (input.type === "auth") return applyAuth(state, input);
+  const refused = authRefusal(state, input);
+  if (refused !== undefined) return { state, response: fail(refused) };
   const d = new Draft(state);
   const outcome = applyInput(d, input);
   if (outcome.type === "error") return { state, response: outcome };
@@ -316,6 +400,9 @@ function applyInput(d: Draft, input: EtcdInput): Outcome {
       if (input.revision <= d.base.compactRevision) return fail("compacted");
       if (input.revision > d.base.revision) return fail("future-revision");
       return { type: "compaction", header: { revision: 0 } };
+    case "auth":
+      // applyEtcd handles auth changes before any draft.
+      return { type: "auth", header: { revision: 0 } };
     default:
       return unreachable(input);
   }
@@ -379,6 +466,7 @@ function sameResponse(expected: Outcome | ResponseOp, actual: EtcdOutput | Respo
       return expected.id === (actual as typeof expected).id;
     case "lease-revoke":
     case "compaction":
+    case "auth":
       return true;
     default:
       return unreachable(expected);
@@ -395,6 +483,9 @@ export function stepEtcd(
   input: EtcdInput,
   output: EtcdOutput | undefined,
 ): EtcdState[] {
+  if (output?.type === "error" && output.error === "auth-old-revision") {
+    return mayBeOldRevision(state, input) ? [state] : [];
+  }
   const applied = applyEtcd(state, input);
   if (output === undefined) return applied.state === state ? [state] : [applied.state, state];
   if (output.type === "persisted") {
@@ -421,6 +512,9 @@ export function sameEtcdState(a: EtcdState, b: EtcdState): boolean {
   if (a === b) return true;
   if (a.hash !== b.hash || a.revision !== b.revision || a.compactRevision !== b.compactRevision)
     return false;
+  if (a.auth.enabled !== b.auth.enabled || a.auth.writerCanWrite !== b.auth.writerCanWrite) {
+    return false;
+  }
   if (a.keys.size !== b.keys.size || a.leases.size !== b.leases.size) return false;
   for (const [id, ttl] of a.leases) if (b.leases.get(id) !== ttl) return false;
   for (const [key, version] of a.keys) {
@@ -440,6 +534,10 @@ export function describeEtcdState(state: EtcdState): string {
   for (const kv of sortedByKey(live)) lines.push(describeKv(kv));
   if (state.leases.size > 0)
     lines.push(`leases ${[...state.leases.keys()].sort((a, b) => a - b).join(", ")}`);
+  if (state.auth !== AUTH_OFF) {
+    const write = state.auth.writerCanWrite ? "may write" : "may only read";
+    lines.push(`auth ${state.auth.enabled ? "enabled" : "disabled"}, the writer ${write}`);
+  }
   return lines.join("\n");
 }
 
@@ -477,9 +575,17 @@ function describeInput(input: EtcdInput): string {
       return `lease-revoke(${input.id})`;
     case "compaction":
       return `compact(${input.revision})`;
+    case "auth":
+      return `auth ${input.change}`;
     default:
       return unreachable(input);
   }
+}
+
+/** The operation's text, with its user when it has one. */
+function describeCall(input: EtcdInput): string {
+  const who = input.type !== "auth" && input.as !== undefined ? `${input.as}: ` : "";
+  return who + describeInput(input);
 }
 
 function compareField(c: Compare): keyof Compare {
@@ -522,6 +628,6 @@ export const etcdModel: NondeterministicModel<EtcdState, EtcdInput, EtcdOutput> 
   equal: sameEtcdState,
   // A range never writes, and a definite error means the request changed nothing.
   readOnly: (input, output) => input.type === "range" || output?.type === "error",
-  describeOperation: (input, output) => `${describeInput(input)} -> ${describeOutput(output)}`,
+  describeOperation: (input, output) => `${describeCall(input)} -> ${describeOutput(output)}`,
   describeState: describeEtcdState,
 };

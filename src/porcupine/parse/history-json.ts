@@ -104,9 +104,10 @@ function input(value: unknown): EtcdInput {
   const type = oneOf(
     o,
     "type",
-    ["range", "put", "delete-range", "txn", "lease-grant", "lease-revoke", "compaction"],
+    ["range", "put", "delete-range", "txn", "lease-grant", "lease-revoke", "compaction", "auth"],
     what,
   );
+  if (type !== "auth" && o.as !== undefined) oneOf(o, "as", ["root", "writer", "anonymous"], what);
   switch (type) {
     case "range":
     case "put":
@@ -126,6 +127,9 @@ function input(value: unknown): EtcdInput {
       return o as unknown as EtcdInput;
     case "compaction":
       number(o, "revision", what);
+      return o as unknown as EtcdInput;
+    case "auth":
+      oneOf(o, "change", ["enable", "disable", "grant-write", "revoke-write"], what);
       return o as unknown as EtcdInput;
   }
 }
@@ -176,6 +180,7 @@ function output(value: unknown): EtcdOutput {
       "lease-grant",
       "lease-revoke",
       "compaction",
+      "auth",
       "error",
       "persisted",
     ],
@@ -186,7 +191,16 @@ function output(value: unknown): EtcdOutput {
       oneOf(
         o,
         "error",
-        ["compacted", "future-revision", "lease-not-found", "lease-exists", "duplicate-key"],
+        [
+          "compacted",
+          "future-revision",
+          "lease-not-found",
+          "lease-exists",
+          "duplicate-key",
+          "permission-denied",
+          "user-empty",
+          "auth-old-revision",
+        ],
         what,
       );
       return o as unknown as EtcdOutput;
@@ -213,6 +227,7 @@ function output(value: unknown): EtcdOutput {
       return o as unknown as EtcdOutput;
     case "lease-revoke":
     case "compaction":
+    case "auth":
       number(object(o.header, `${what}.header`), "revision", `${what}.header`);
       return o as unknown as EtcdOutput;
   }
