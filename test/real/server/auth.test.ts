@@ -9,6 +9,7 @@ import { Etcd3 } from "etcd3";
 import { fromUtf8, prefixEnd, utf8 } from "../../../src/lib/bytes.js";
 import type { EtcdClient } from "../../../src/real/grpc/client.js";
 import { DetcdServer } from "../../../src/real/server/detcd-server.js";
+import { restoreSnapshot } from "../../../src/real/server/snapshot-file.js";
 import {
   clientFor,
   configOf,
@@ -236,5 +237,34 @@ describe("auth on a real member", () => {
     const again = await login(port, "alice", "alicepw");
     expect((await again.range({ key: utf8("/a/x") })).count).toBe(1);
     expect(await failure(again.range({ key: utf8("/b/y") }))).toContain("permission denied");
+  });
+
+  it("a snapshot restored into a new cluster keeps its users, roles and enabled auth", async () => {
+    const { port } = await setUp();
+    const root = await login(port, "root", "rootpw");
+    const dir = tempDir("auth-restore");
+    const file = join(dir, "snapshot.db");
+    await fs.writeFile(file, await root.snapshot());
+    const [r] = await memberPorts(["restored"]);
+    const flags = memberFlags(r!, [r!], join(dir, "data"));
+    await restoreSnapshot({
+      snapshotPath: file,
+      dataDir: join(dir, "data"),
+      name: "restored",
+      initialCluster: configOf(flags).initialCluster,
+      initialClusterToken: "restored-cluster",
+      initialAdvertisePeerURLs: [`http://127.0.0.1:${r!.peer}`],
+    });
+    await startOne(flags);
+    const anonymous = client(r!.client);
+    await eventually(async () => {
+      const e = await failure(anonymous.range({ key: utf8("/a/x") }));
+      return e.includes("user name is empty") ? e : undefined;
+    });
+    const alice = await login(r!.client, "alice", "alicepw");
+    expect((await alice.range({ key: utf8("/a/x") })).count).toBe(1);
+    expect(await failure(alice.put({ key: utf8("/a/x"), value: utf8("no") }))).toContain(
+      "permission denied",
+    );
   });
 });
