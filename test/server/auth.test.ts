@@ -3,7 +3,12 @@
 // every member, and the auth state survives snapshots and restarts on disk.
 import { describe, expect, it } from "vitest";
 import type { AuthInfo, AuthRequest, AuthResponseOf, Permission } from "../../src/api/auth.js";
-import type { RangeResponse, TxnResponse, WatchResponse } from "../../src/api/rpc.js";
+import type {
+  LeaseTimeToLiveResponse,
+  RangeResponse,
+  TxnResponse,
+  WatchResponse,
+} from "../../src/api/rpc.js";
 import { prefixEnd } from "../../src/lib/bytes.js";
 import type { Member } from "../../src/server/member.js";
 import { simpleTokenInfo } from "../../src/server/auth-gate.js";
@@ -245,6 +250,35 @@ describe("auth in a cluster", () => {
     world.runUntil({ until: () => answers.length === 2, untilMs: world.nowMs + 5_000 });
     expect(answers).toEqual(["revoked", "AuthOldRevision"]);
     expect(m.kv.currentRevision).toBe(1);
+  });
+
+  it("leases: revoking needs WRITE on the lease's keys; expiry revokes whatever auth says", () => {
+    const { world, cluster } = makeCluster(3, 39);
+    const m = awaitLeader(world, cluster).member!;
+    setUp(world, m);
+    const root = login(world, m, "root");
+    const alice = login(world, m, "alice");
+    // Anyone may grant; a lease without keys may be revoked by anyone (nothing to check).
+    value(call(world, (d) => m.leaseGrant({ TTL: 60, ID: 5n }, d, alice)));
+    value(call(world, (d) => m.leaseRevoke({ ID: 5n }, d, alice)));
+    value(call(world, (d) => m.leaseGrant({ TTL: 60, ID: 6n }, d)));
+    value(call(world, (d) => m.put({ key: b("/a/k"), value: b("v"), lease: 6n }, d, root)));
+    expect(errorOf(call(world, (d) => m.leaseRevoke({ ID: 6n }, d, alice))).name).toBe(
+      "PermissionDenied",
+    );
+    expect(errorOf(call(world, (d) => m.leaseRevoke({ ID: 6n }, d))).name).toBe("UserEmpty");
+    // Time-to-live with keys needs READ on them: alice reads /a/.
+    const ttl = { ID: 6n, keys: true };
+    expect(
+      value(call<LeaseTimeToLiveResponse>(world, (d) => m.leaseTimeToLive(ttl, d, alice))).keys,
+    ).toEqual([b("/a/k")]);
+    expect(errorOf(call(world, (d) => m.leaseTimeToLive(ttl, d))).name).toBe("UserEmpty");
+    // The leader's expiry revoke is the member's own: auth does not stop it.
+    value(call(world, (d) => m.leaseGrant({ TTL: 3, ID: 7n }, d, root)));
+    value(call(world, (d) => m.put({ key: b("/a/short"), value: b("v"), lease: 7n }, d, root)));
+    world.runUntil({ untilMs: world.nowMs + 6_000 });
+    const left = value(call<RangeResponse>(world, (d) => m.range({ key: b("/a/short") }, d, root)));
+    expect(left.count).toBe(0);
   });
 
   it("logins check the stored hash and tokens die with their user, password or auth", () => {
