@@ -25,7 +25,11 @@ import {
   type Permission,
   type PermissionType,
 } from "../api/auth.js";
-import { ByteReader, ByteWriter, MalformedBytes } from "./byte-codec.js";
+import {
+  BigEndianReader as ByteReader,
+  BigEndianWriter as ByteWriter,
+  MalformedBytes,
+} from "../lib/byte-codec.js";
 import { isValidPermissionRange, RangePermissions } from "./range-permissions.js";
 
 export interface UserRecord {

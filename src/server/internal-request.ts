@@ -13,7 +13,7 @@
 
 import { assert, unreachable } from "../lib/assert.js";
 import { err, ok, type Result } from "../lib/result.js";
-import { fromUtf8, utf8 } from "../lib/bytes.js";
+import { BigEndianReader, BigEndianWriter, MalformedBytes } from "../lib/byte-codec.js";
 import {
   PERMISSION_TYPES,
   type AuthChange,
@@ -94,45 +94,20 @@ const COMPARE_TARGETS = Object.keys(COMPARE_TARGET_VALUES) as CompareTarget[];
 
 // ---- writer ----------------------------------------------------------------------------------------
 
-class Writer {
-  private buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
-  private at = 0;
-
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.at);
-  }
-
-  u8(v: number): void {
-    this.room(1);
-    this.view.setUint8(this.at, v);
-    this.at += 1;
-  }
-
+class Writer extends BigEndianWriter {
   num(v: number): void {
-    this.room(8);
-    this.view.setFloat64(this.at, v);
-    this.at += 8;
+    this.f64(v);
   }
 
   id64(v: LeaseId): void {
-    this.room(8);
-    this.view.setBigInt64(this.at, v);
-    this.at += 8;
+    this.i64(v);
   }
 
-  bytes(v: Uint8Array): void {
-    this.room(4 + v.length);
-    this.view.setUint32(this.at, v.length);
-    this.buf.set(v, this.at + 4);
-    this.at += 4 + v.length;
+  str(v: string): void {
+    this.string(v);
   }
 
   /** Presence bits of optional fields, in order; at most 16. */
-  str(v: string): void {
-    this.bytes(utf8(v));
-  }
-
   mask(...present: boolean[]): void {
     assert(present.length <= 16, "codec: too many optional fields");
     let m = 0;
@@ -142,65 +117,28 @@ class Writer {
     this.u8(m & 0xff);
     this.u8(m >>> 8);
   }
-
-  private room(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.at + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.at));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
 }
 
 // ---- reader ----------------------------------------------------------------------------------------
 
-/** Thrown inside this file only, to unwind a malformed entry to decodeInternalRequest. */
-class Malformed extends Error {}
+/** Thrown inside this file to unwind a malformed entry to decodeInternalRequest. */
+const Malformed = MalformedBytes;
 
-class Reader {
-  private at = 0;
-  private readonly view: DataView;
-
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-
-  get done(): boolean {
-    return this.at === this.buf.length;
-  }
-
-  u8(): number {
-    this.need(1);
-    return this.view.getUint8(this.at++);
+class Reader extends BigEndianReader {
+  constructor(buf: Uint8Array) {
+    super(buf, "entry");
   }
 
   num(): number {
-    this.need(8);
-    const v = this.view.getFloat64(this.at);
-    this.at += 8;
-    return v;
+    return this.f64();
   }
 
   id64(): LeaseId {
-    this.need(8);
-    const v = this.view.getBigInt64(this.at);
-    this.at += 8;
-    return v;
-  }
-
-  bytes(): Uint8Array {
-    this.need(4);
-    const n = this.view.getUint32(this.at);
-    this.need(4 + n);
-    const v = this.buf.slice(this.at + 4, this.at + 4 + n);
-    this.at += 4 + n;
-    return v;
+    return this.i64();
   }
 
   str(): string {
-    return fromUtf8(this.bytes());
+    return this.string();
   }
 
   mask(): (bit: number) => boolean {
@@ -213,10 +151,6 @@ class Reader {
     const v = values[i];
     if (v === undefined) throw new Malformed(`bad ${what} ${i}`);
     return v;
-  }
-
-  private need(n: number): void {
-    if (this.at + n > this.buf.length) throw new Malformed("truncated entry");
   }
 }
 

@@ -1,11 +1,14 @@
-// A small big-endian byte writer and reader for the auth store's snapshot form.
-import { fromUtf8, utf8 } from "../lib/bytes.js";
+// Big-endian byte writer and reader for the engine's own binary forms (replicated requests, the
+// auth store's snapshot part): integers and float64 numbers big-endian, byte strings as a u32
+// length then the bytes. Float64 holds every safe integer exactly, negative ones included.
+import { fromUtf8, utf8 } from "./bytes.js";
 
-export class ByteWriter {
+export class BigEndianWriter {
   private buf = new Uint8Array(256);
   private view = new DataView(this.buf.buffer);
   private at = 0;
 
+  /** The bytes written so far (a copy). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.at);
   }
@@ -28,11 +31,17 @@ export class ByteWriter {
     this.at += 8;
   }
 
+  i64(v: bigint): void {
+    this.room(8);
+    this.view.setBigInt64(this.at, v);
+    this.at += 8;
+  }
+
   bytes(v: Uint8Array): void {
-    this.u32(v.length);
-    this.room(v.length);
-    this.buf.set(v, this.at);
-    this.at += v.length;
+    this.room(4 + v.length);
+    this.view.setUint32(this.at, v.length);
+    this.buf.set(v, this.at + 4);
+    this.at += 4 + v.length;
   }
 
   string(v: string): void {
@@ -50,14 +59,18 @@ export class ByteWriter {
   }
 }
 
-/** Thrown by ByteReader on malformed input; callers turn it into an error value. */
+/** Thrown by BigEndianReader on malformed input; callers turn it into an error value. */
 export class MalformedBytes extends Error {}
 
-export class ByteReader {
+export class BigEndianReader {
   private at = 0;
   private readonly view: DataView;
 
-  constructor(private readonly buf: Uint8Array) {
+  /** `what` names the input in errors ("truncated entry"). */
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly what = "input",
+  ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
@@ -84,6 +97,14 @@ export class ByteReader {
     return v;
   }
 
+  i64(): bigint {
+    this.need(8);
+    const v = this.view.getBigInt64(this.at);
+    this.at += 8;
+    return v;
+  }
+
+  /** A byte string, copied out of the input. */
   bytes(): Uint8Array {
     const n = this.u32();
     this.need(n);
@@ -97,6 +118,6 @@ export class ByteReader {
   }
 
   private need(n: number): void {
-    if (this.at + n > this.buf.length) throw new MalformedBytes("truncated");
+    if (this.at + n > this.buf.length) throw new MalformedBytes(`truncated ${this.what}`);
   }
 }
