@@ -1495,14 +1495,31 @@ export class Member {
     // syncs, and raft counts the leader's entries toward a commit only once they are persisted.
     // Its term and vote were persisted when it campaigned, so nothing it says depends on this write.
     const leading = (rd.softState?.raftState ?? this.role) === "StateLeader";
-    const early = { sent: leading && rd.messages.length > 0 };
-    if (!early.sent) return persist();
-    runSteps([this.sendStep(rd.messages, fp, true)], () => {
+    // Every entry a steady leader's Ready commits is on its disk already: followers can only have
+    // acknowledged entries sent in earlier Readys, each persisted before the next Ready is taken.
+    // So it applies the normal ones now, as etcd applies while it persists, and answers its
+    // clients one fsync sooner (conf changes keep their place after the write).
+    const steady = leading && rd.softState === undefined && rd.snapshot === undefined;
+    const applyNow = steady ? durablePrefix(rd.committedEntries, this.storage.lastIndex()) : 0;
+    const early = { sent: leading && rd.messages.length > 0, applied: applyNow };
+    if (!early.sent && applyNow === 0) return persist();
+    const steps: Step[] = [];
+    if (early.sent) steps.push(this.sendStep(rd.messages, fp, true));
+    if (applyNow > 0) {
+      // The commit is known now; observers hear of it before the entries apply.
+      this.observeHardState(rd);
+      steps.push(...this.applySteps(rd.committedEntries.slice(0, applyNow), fp));
+    }
+    runSteps(steps, () => {
       if (!this.stopped) persist();
     });
   }
 
-  private afterPersist(rd: Ready, fp: Failpoints, early: { readonly sent: boolean }): void {
+  private afterPersist(
+    rd: Ready,
+    fp: Failpoints,
+    early: { readonly sent: boolean; readonly applied: number },
+  ): void {
     this.observeAppend(rd);
     this.observeHardState(rd);
     if (rd.softState !== undefined) this.onSoftState(rd.softState.raftState, rd.softState.lead);
@@ -1510,7 +1527,7 @@ export class Member {
     if (!early.sent && rd.messages.length > 0) steps.push(this.sendStep(rd.messages, fp, false));
     const snapshot = rd.snapshot;
     if (snapshot !== undefined) steps.push(this.installStep(snapshot, fp));
-    steps.push(...this.applySteps(rd.committedEntries, fp));
+    steps.push(...this.applySteps(rd.committedEntries.slice(early.applied), fp));
     runSteps(steps, () => {
       if (this.stopped) return;
       this.finishReady(rd);
@@ -1973,4 +1990,18 @@ function toAlarmMember(a: RaisedAlarm): { memberID: bigint; alarm: AlarmName } {
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * How many of `committed` (in index order) a leader may apply before its Ready's write: the
+ * normal entries at or below `persistedIndex`, up to the first that is not one.
+ */
+function durablePrefix(committed: readonly Entry[], persistedIndex: number): number {
+  let n = 0;
+  while (n < committed.length) {
+    const e = committed[n] as Entry;
+    if (e.index > persistedIndex || e.type !== "EntryNormal") break;
+    n++;
+  }
+  return n;
 }
