@@ -1467,8 +1467,9 @@ export class Member {
 
   /**
    * Takes one Ready while none is in flight: persist it, and only once that is durable send its
-   * messages, install its snapshot, apply its entries and advance. Raft keeps stepping messages
-   * and ticks meanwhile and hands the new work out in the next Ready.
+   * messages, install its snapshot, apply its entries and advance — except that a leader sends,
+   * and a steady leader applies what is already on its disk, before the write (see below). Raft
+   * keeps stepping messages and ticks meanwhile and hands the new work out in the next Ready.
    */
   private drainDurable(): void {
     if (this.persisting || !this.node.hasReady()) return;
