@@ -1468,7 +1468,7 @@ export class Member {
   /**
    * Takes one Ready while none is in flight: persist it, and only once that is durable send its
    * messages, install its snapshot, apply its entries and advance — except that a leader sends,
-   * and a steady leader applies what is already on its disk, before the write (see below). Raft
+   * and a member applies committed entries already on its disk, before the write (see below). Raft
    * keeps stepping messages and ticks meanwhile and hands the new work out in the next Ready.
    */
   private drainDurable(): void {
@@ -1500,15 +1500,17 @@ export class Member {
     // acknowledged entries sent in earlier Readys, each persisted before the next Ready is taken.
     // So it applies the normal ones now, as etcd applies while it persists, and answers its
     // clients one fsync sooner (conf changes keep their place after the write).
-    const steady = leading && rd.softState === undefined && rd.snapshot === undefined;
+    // A follower does the same with committed entries already on its own disk (never those this
+    // Ready writes: its commit index may run ahead of its log).
+    const steady = rd.softState === undefined && rd.snapshot === undefined;
     const applyNow = steady ? durablePrefix(rd.committedEntries, this.storage.lastIndex()) : 0;
     const early = { sent: leading && rd.messages.length > 0, applied: applyNow };
     if (!early.sent && applyNow === 0) return persist();
     const steps: Step[] = [];
     if (early.sent) steps.push(this.sendStep(rd.messages, fp, true));
     if (applyNow > 0) {
-      // The commit is known now; observers hear of it before the entries apply.
-      this.observeHardState(rd);
+      // A leader's commit is decided now; observers hear of it before anything applies it.
+      if (leading) this.observeHardState(rd);
       steps.push(...this.applySteps(rd.committedEntries.slice(0, applyNow), fp));
     }
     runSteps(steps, () => {
@@ -1994,8 +1996,8 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * How many of `committed` (in index order) a leader may apply before its Ready's write: the
- * normal entries at or below `persistedIndex`, up to the first that is not one.
+ * How many of `committed` (in index order) may apply before the Ready's write: the normal entries
+ * at or below `persistedIndex`, up to the first that is not one.
  */
 function durablePrefix(committed: readonly Entry[], persistedIndex: number): number {
   let n = 0;
