@@ -42,7 +42,10 @@ export async function etcdctl(
   }
 }
 
-/** Starts members `names` under `dir/sub` (added to `procs`) and waits for one leader. */
+/**
+ * Starts members `names` under `dir/sub` (added to `procs`) and waits for one leader that every
+ * member follows and for every member to have published its name and client URLs.
+ */
 export async function startCluster(
   procs: DetcdProcess[],
   dir: string,
@@ -59,10 +62,13 @@ export async function startCluster(
       const exited = procs.find((p) => p.child.exitCode !== null);
       if (exited !== undefined) throw new Error(`${exited.name} exited: ${exited.stderr.join("")}`);
       const s = await Promise.all(members.map((m) => clientFor([m.client]).status()));
-      return s.every((x) => x.leader !== 0n && x.leader === s[0]!.leader) ? true : undefined;
+      if (!s.every((x) => x.leader !== 0n && x.leader === s[0]!.leader)) return undefined;
+      // Every member has published its name and client URLs (etcdctl shows it "started").
+      const listed = await clientFor([members[0]!.client]).memberList({ linearizable: true });
+      return listed.members.every((m) => m.clientURLs.length > 0) ? true : undefined;
     },
     60_000,
-    "a leader",
+    "a leader and every member started",
   );
   return members;
 }

@@ -83,8 +83,17 @@ describe("Debian etcdctl with TLS client certificates", () => {
     expect(health.stderr).toMatch(
       new RegExp(`https://127\\.0\\.0\\.1:${m.client} is healthy: successfully committed proposal`),
     );
-    const members = (await etcdctl(["member", "list"], withCert())).stdout;
-    expect(members).toContain(`, ${m.name}, http://127.0.0.1:${m.peer}, ${endpoint()}, false`);
+    // The member publishes its client URLs through Raft soon after it starts leading.
+    const row = `, ${m.name}, http://127.0.0.1:${m.peer}, ${endpoint()}, false`;
+    const members = await eventually(
+      async () => {
+        const out = (await etcdctl(["member", "list"], withCert())).stdout;
+        return out.includes(row) ? out : undefined;
+      },
+      10_000,
+      "the member's published client URL",
+    );
+    expect(members).toContain(row);
   });
 
   it("the ETCDCTL_CACERT, ETCDCTL_CERT and ETCDCTL_KEY variables", async () => {

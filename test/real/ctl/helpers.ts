@@ -6,7 +6,7 @@ import { PassThrough, Readable } from "node:stream";
 import { Member } from "../../../src/server/member.js";
 import { startClientServer, type ClientServer } from "../../../src/real/grpc/client-port.js";
 import { main } from "../../../src/real/ctl/main.js";
-import { MemberMaintenance } from "../../../src/real/server/maintenance.js";
+import { clientBackend } from "../../../src/real/server/client-backend.js";
 import { SystemClock, SystemRandom, SystemTimers } from "../../../src/real/system-clock.js";
 
 function freePort(): Promise<number> {
@@ -43,33 +43,8 @@ export async function serveMember(): Promise<ServedMember> {
   member.campaign();
   for (let i = 0; i < 500 && !member.isLeader; i++) await new Promise((r) => setTimeout(r, 10));
   if (!member.isLeader) throw new Error("the member did not become leader");
-  const maintenance = new MemberMaintenance(member, timers);
   const server: ClientServer = await startClientServer({
-    backend: {
-      range: member.range.bind(member),
-      put: member.put.bind(member),
-      deleteRange: member.deleteRange.bind(member),
-      txn: member.txn.bind(member),
-      compact: member.compact.bind(member),
-      hashKV: member.hashKV.bind(member),
-      leaseGrant: member.leaseGrant.bind(member),
-      leaseRevoke: member.leaseRevoke.bind(member),
-      leaseKeepAlive: member.leaseKeepAlive.bind(member),
-      leaseTimeToLive: member.leaseTimeToLive.bind(member),
-      leaseLeases: member.leaseLeases.bind(member),
-      memberAdd: member.memberAdd.bind(member),
-      memberRemove: member.memberRemove.bind(member),
-      memberUpdate: member.memberUpdate.bind(member),
-      memberList: member.memberList.bind(member),
-      memberPromote: member.memberPromote.bind(member),
-      watch: member.watch.bind(member),
-      status: maintenance.status.bind(maintenance),
-      alarm: maintenance.alarm.bind(maintenance),
-      defragment: maintenance.defragment.bind(maintenance),
-      hash: maintenance.hash.bind(maintenance),
-      moveLeader: maintenance.moveLeader.bind(maintenance),
-      snapshot: maintenance.snapshot.bind(maintenance),
-    },
+    backend: clientBackend(member, timers, { tokens: "simple", clientCertAuth: false }),
     listen: [{ host: "127.0.0.1", port }],
   });
   return {

@@ -186,7 +186,15 @@ describe("a three-member cluster with client and peer TLS", () => {
       "the fourth member to catch up",
     );
     expect(fromUtf8(got.value)).toBe("1");
-    const members = await c.memberList({ linearizable: true });
+    // Catching up does not wait for the new member to publish its name and client URLs.
+    const members = await eventually(
+      async () => {
+        const l = await c.memberList({ linearizable: true });
+        return l.members.some((m) => m.name === "infra3") ? l : undefined;
+      },
+      10_000,
+      "the fourth member's published name",
+    );
     expect(members.members.find((m) => m.name === "infra3")?.clientURLs).toEqual([
       clientURL(fourth!),
     ]);
