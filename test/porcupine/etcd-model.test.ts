@@ -10,36 +10,9 @@ import {
   type KeyValue,
   type Operation,
 } from "../../src/porcupine/index.js";
+import { kv, op } from "./etcd-ops.js";
 
 type Op = Operation<EtcdInput, EtcdOutput>;
-let clock = 0;
-/** Sequential-by-default operations: each call after the previous return unless times are given. */
-function op(
-  input: EtcdInput,
-  output: EtcdOutput | undefined,
-  clientId = 0,
-  times?: [number, number],
-): Op {
-  const [call, ret] = times ?? [(clock += 2), (clock += 2)];
-  return output === undefined
-    ? { clientId, input, call }
-    : { clientId, input, call, output, return: ret };
-}
-const kv = (
-  key: string,
-  value: string,
-  create: number,
-  mod: number,
-  version: number,
-  lease = 0,
-): KeyValue => ({
-  key,
-  value,
-  create_revision: create,
-  mod_revision: mod,
-  version,
-  lease,
-});
 const put = (
   key: string,
   value: string,

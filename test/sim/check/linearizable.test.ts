@@ -2,36 +2,8 @@
 // gives up is "unknown" and reported as a failure, and a correct history is "ok".
 import { describe, expect, it } from "vitest";
 import { checkLinearizable, type EtcdHistoryOperation } from "../../../sim/check/linearizable.js";
-import type { EtcdInput, EtcdOutput, KeyValue } from "../../../src/porcupine/index.js";
-
-let clock = 0;
-/** Sequential operations of one client unless times are given; no output = unknown outcome. */
-function op(
-  input: EtcdInput,
-  output: EtcdOutput | undefined,
-  clientId = 0,
-  times?: [number, number],
-): EtcdHistoryOperation {
-  const [call, ret] = times ?? [(clock += 2), (clock += 2)];
-  return output === undefined
-    ? { clientId, input, call }
-    : { clientId, input, call, output, return: ret };
-}
-
-const kv = (
-  key: string,
-  value: string,
-  create: number,
-  mod: number,
-  version: number,
-): KeyValue => ({
-  key,
-  value,
-  create_revision: create,
-  mod_revision: mod,
-  version,
-  lease: 0,
-});
+import type { KeyValue } from "../../../src/porcupine/index.js";
+import { kv, op } from "../../porcupine/etcd-ops.js";
 
 const put = (key: string, value: string, revision: number | undefined, clientId = 0) =>
   op(
