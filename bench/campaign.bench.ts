@@ -6,13 +6,18 @@
 // most any 2-worker campaign can get on this machine at this moment (2.0 on two free cores).
 import { availableParallelism, loadavg } from "node:os";
 import { Worker } from "node:worker_threads";
-import { runCampaign } from "../sim/campaign/campaign.js";
-import { planJobs, WHOLE } from "../sim/campaign/jobs.js";
+import { compiled } from "./compiled.js";
 import { emit } from "./emit.js";
 
 const SEEDS = Number(process.env.CAMPAIGN_BENCH_SEEDS ?? 1200);
 
 async function seedsPerMinute(workers: number): Promise<number> {
+  // The compiled campaign, whose workers run the compiled worker (as `npx detcd-sim campaign`).
+  const { runCampaign } = await compiled<typeof import("../sim/campaign/campaign.js")>(
+    "sim/campaign/campaign.js",
+  );
+  const { planJobs, WHOLE } =
+    await compiled<typeof import("../sim/campaign/jobs.js")>("sim/campaign/jobs.js");
   const jobs = planJobs([{ type: "file", file: "test/sim/testdata/raft-short.yaml" }], 1, SEEDS);
   const s = await runCampaign({
     jobs,

@@ -2,6 +2,7 @@
 // way etcd's reference figures were taken (the etcd3 npm client, 64 concurrent workers): puts/s,
 // then linearizable gets/s, each with p50 and p99 latency. One JSON line per figure.
 //   npm run bench:server -- [--seconds N] [--workers N] [--value-bytes N] [--keys N]
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
 import { emit } from "./emit.js";
@@ -39,6 +40,18 @@ function options(argv: readonly string[]): Options {
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (0 where there is none). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid ?? "self"}/stat`, "utf8")
+      .split(") ")[1]
+      ?.split(" ");
+    return ((Number(fields?.[11]) + Number(fields?.[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** Runs `op` from `workers` loops for `seconds`; returns ops/s and latency percentiles (ms). */
@@ -88,6 +101,7 @@ async function main(): Promise<void> {
             ? "--election-timeout=1000"
             : f,
       ),
+      { compiled: true },
     ),
   );
   try {
@@ -109,7 +123,20 @@ async function main(): Promise<void> {
         ),
       );
     }
-    const puts = await load(o, (w, i) => etcd.put(key(w, i)).value(value).exec());
+    const cpu = () => procs.map((p) => cpuMs(p.child.pid)).concat(cpuMs(undefined));
+    const measured = async (op: (w: number, i: number) => Promise<unknown>) => {
+      const before = cpu();
+      const r = await load(o, op);
+      const used = cpu().map((c, i) => c - (before[i] ?? 0));
+      const per = (ms: number) => Number((ms / (r.opsPerSec * o.seconds)).toFixed(3));
+      // CPU per operation (ms): the three members together, and the load generator itself.
+      return {
+        ...r,
+        cpuMsPerOpMembers: per(used.slice(0, -1).reduce((a, b) => a + b, 0)),
+        cpuMsPerOpClient: per(used.at(-1) ?? 0),
+      };
+    };
+    const puts = await measured((w, i) => etcd.put(key(w, i)).value(value).exec());
     emit("server-puts", {
       workers: o.workers,
       valueBytes: o.valueBytes,
@@ -117,7 +144,7 @@ async function main(): Promise<void> {
       etcdReferenceOpsPerSec: 3800,
       etcdReferenceP99Ms: 51,
     });
-    const gets = await load(o, (w, i) => etcd.get(key(w, i)).string());
+    const gets = await measured((w, i) => etcd.get(key(w, i)).string());
     emit("server-linearizable-gets", {
       workers: o.workers,
       ...gets,

@@ -1,9 +1,10 @@
-// Real detcd processes for tests: `detcd` run from source with tsx, on loopback ports.
+// Real detcd processes for tests: `detcd` run from source with tsx (or the build), on loopback ports.
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const DETCD = join(ROOT, "src", "cli", "detcd.ts");
+const COMPILED = join(ROOT, "dist", "src", "cli", "detcd.js");
 
 export interface DetcdProcess {
   readonly name: string;
@@ -14,10 +15,20 @@ export interface DetcdProcess {
   readonly exited: Promise<number | string>;
 }
 
-export function startDetcd(name: string, flags: readonly string[]): DetcdProcess {
+export interface StartOptions {
+  /** Run the build in dist/ (what `npx detcd` runs) instead of the sources under tsx. */
+  readonly compiled?: boolean;
+}
+
+export function startDetcd(
+  name: string,
+  flags: readonly string[],
+  options: StartOptions = {},
+): DetcdProcess {
   // DETCD_NODE_ARGS adds node options to every member (e.g. --cpu-prof for profiling a bench).
   const nodeArgs = (process.env["DETCD_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", DETCD, ...flags], {
+  const entry = options.compiled === true ? [COMPILED] : ["--import", "tsx", DETCD];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, ...flags], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_NO_WARNINGS: "1" },
