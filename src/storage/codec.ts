@@ -2,6 +2,19 @@
 // to 2^53 - 1 are written as 64-bit values so raft indexes and terms never overflow the format.
 import { assert } from "../lib/assert.js";
 
+/** The high 32 bits of Number.MAX_SAFE_INTEGER (2^53 - 1): a larger high word is unsafe. */
+const MAX_SAFE_HIGH = 0x1f_ffff;
+
+/**
+ * Writes a safe non-negative integer at `at` as a little-endian u64 (two u32 words: exact for
+ * every integer up to 2^53 - 1, and no BigInt on the way).
+ */
+export function putU64(view: DataView, at: number, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) assert(false, `u64 out of range: ${value}`);
+  view.setUint32(at, value % 0x1_0000_0000, true);
+  view.setUint32(at + 4, Math.floor(value / 0x1_0000_0000), true);
+}
+
 export class ByteWriter {
   private buf: Uint8Array;
   private view: DataView;
@@ -31,9 +44,8 @@ export class ByteWriter {
   }
 
   u64(value: number): this {
-    assert(Number.isSafeInteger(value) && value >= 0, () => `u64 out of range: ${value}`);
     this.reserve(8);
-    this.view.setBigUint64(this.at, BigInt(value), true);
+    putU64(this.view, this.at, value);
     this.at += 8;
     return this;
   }
@@ -106,10 +118,13 @@ export class ByteReader {
 
   u64(): number {
     this.need(8);
-    const v = this.view.getBigUint64(this.at, true);
+    const low = this.view.getUint32(this.at, true);
+    const high = this.view.getUint32(this.at + 4, true);
     this.at += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`u64 too large: ${v}`);
-    return Number(v);
+    if (high > MAX_SAFE_HIGH) {
+      throw new DecodeError(`u64 too large: ${BigInt(high) * 0x1_0000_0000n + BigInt(low)}`);
+    }
+    return high * 0x1_0000_0000 + low;
   }
 
   bytes(): Uint8Array {

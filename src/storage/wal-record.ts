@@ -12,7 +12,7 @@
 // platter); any other invalid record is corruption and stops the member.
 import { Crc32c } from "../mvcc/crc32c.js";
 import type { Entry, EntryType, HardState } from "../raft/types.js";
-import { ByteReader, ByteWriter, DecodeError } from "./codec.js";
+import { ByteReader, DecodeError, putU64 } from "./codec.js";
 import { corruption, type CorruptionError } from "./errors.js";
 import { unreachable } from "../lib/assert.js";
 
@@ -48,54 +48,78 @@ const TYPE_CODES = {
 
 const ENTRY_TYPES: readonly EntryType[] = ["EntryNormal", "EntryConfChange", "EntryConfChangeV2"];
 
-/** Encodes records after a chain value; returns the bytes and the chain value after them. */
+/**
+ * Encodes records after a chain value; returns the bytes and the chain value after them. Every
+ * record is written in place into one buffer sized up front (this runs for every Ready a member
+ * persists, so it allocates nothing per record).
+ */
 export function encodeRecords(
   records: readonly WalRecord[],
   prevCrc: number,
 ): { bytes: Uint8Array; crc: number } {
-  const out = new ByteWriter(256);
+  let total = 0;
+  for (const record of records) total += RECORD_HEADER_BYTES + payloadLength(record);
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  let at = 0;
   let crc = prevCrc;
   for (const record of records) {
     const seed = record.type === "segment" ? record.prevCrc : crc;
-    const { code, payload } = encodePayload(record);
-    crc = chainCrc(seed, code, payload);
-    const header = new ByteWriter(RECORD_HEADER_BYTES)
-      .u32(payload.length)
-      .u8(code)
-      .u8(0)
-      .u8(0)
-      .u8(0);
-    header.u32(crc);
-    const headerBytes = header.finish();
-    out
-      .raw(headerBytes)
-      .u32(crc32cOf(headerBytes.subarray(0, 12)))
-      .raw(payload);
+    const start = at + RECORD_HEADER_BYTES;
+    const code = writePayload(record, bytes, view, start);
+    const end = start + payloadLength(record);
+    crc = new Crc32c().u32(seed).u8(code).update(bytes, start, end).digest();
+    view.setUint32(at, end - start, true);
+    bytes[at + 4] = code; // then three zero bytes
+    view.setUint32(at + 8, crc, true);
+    view.setUint32(at + 12, new Crc32c().update(bytes, at, at + 12).digest(), true);
+    at = end;
   }
-  return { bytes: out.finish().slice(), crc };
+  return { bytes, crc };
 }
 
-function encodePayload(record: WalRecord): { code: number; payload: Uint8Array } {
-  const w = new ByteWriter();
+function payloadLength(record: WalRecord): number {
   switch (record.type) {
     case "segment":
-      return { code: TYPE_CODES.segment, payload: w.u64(record.seq).u32(record.prevCrc).finish() };
+      return 12;
+    case "entry":
+      return 21 + record.entry.data.length;
+    case "hardState":
+      return 24;
+    case "snapshot":
+      return 16;
+    default:
+      return unreachable(record, "wal record");
+  }
+}
+
+/** Writes a record's payload at `at` (little-endian, as ByteWriter would); returns its type code. */
+function writePayload(record: WalRecord, bytes: Uint8Array, view: DataView, at: number): number {
+  switch (record.type) {
+    case "segment":
+      putU64(view, at, record.seq);
+      view.setUint32(at + 8, record.prevCrc, true);
+      return TYPE_CODES.segment;
     case "entry": {
       const e = record.entry;
-      w.u64(e.term).u64(e.index).u8(ENTRY_TYPES.indexOf(e.type)).bytes(e.data);
-      return { code: TYPE_CODES.entry, payload: w.finish() };
+      putU64(view, at, e.term);
+      putU64(view, at + 8, e.index);
+      bytes[at + 16] = ENTRY_TYPES.indexOf(e.type);
+      view.setUint32(at + 17, e.data.length, true);
+      bytes.set(e.data, at + 21);
+      return TYPE_CODES.entry;
     }
     case "hardState": {
       const hs = record.hardState;
-      return {
-        code: TYPE_CODES.hardState,
-        payload: w.u64(hs.term).u64(hs.vote).u64(hs.commit).finish(),
-      };
+      putU64(view, at, hs.term);
+      putU64(view, at + 8, hs.vote);
+      putU64(view, at + 16, hs.commit);
+      return TYPE_CODES.hardState;
     }
-    case "snapshot": {
-      const code = record.installed ? TYPE_CODES.snapshotInstalled : TYPE_CODES.snapshotLocal;
-      return { code, payload: w.u64(record.index).u64(record.term).finish() };
-    }
+    case "snapshot":
+      putU64(view, at, record.index);
+      putU64(view, at + 8, record.term);
+      return record.installed ? TYPE_CODES.snapshotInstalled : TYPE_CODES.snapshotLocal;
     default:
       return unreachable(record, "wal record");
   }
@@ -136,10 +160,7 @@ function decodePayload(code: number, payload: Uint8Array): WalRecord {
 }
 
 function chainCrc(seed: number, code: number, payload: Uint8Array): number {
-  const prefix = new Uint8Array(5);
-  new DataView(prefix.buffer).setUint32(0, seed, true);
-  prefix[4] = code;
-  return new Crc32c().update(prefix).update(payload).digest();
+  return new Crc32c().u32(seed).u8(code).update(payload).digest();
 }
 
 function crc32cOf(bytes: Uint8Array): number {
