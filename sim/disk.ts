@@ -420,7 +420,9 @@ export class SimDisk implements Disk {
       return;
     }
     const growth = Math.max(0, endOf(op) - h.inode.current.length);
-    if (growth > 0 && this.usedBytes() + growth > this.faults.capacityBytes) {
+    // (Counting the bytes walks every file: only a disk with a capacity does it.)
+    const capacity = this.faults.capacityBytes;
+    if (growth > 0 && capacity !== Infinity && this.usedBytes() + growth > capacity) {
       this.complete("write", bytes, done, () => ({
         ok: false,
         error: { code: "ENOSPC", path: h.path },
