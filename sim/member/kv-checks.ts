@@ -8,7 +8,8 @@
 //   linearizable  the client history against the etcd model (src/porcupine); "unknown" fails;
 //   lease-expiry  (tests with short leases) no lease outlives its TTL once keepalives stopped.
 import { unreachable } from "../../src/lib/assert.js";
-import { bytesToLatin1 } from "../../src/lib/bytes.js";
+import type { Event } from "../../src/api/kv.js";
+import { bytesToLatin1, latin1ToBytes } from "../../src/lib/bytes.js";
 import {
   check,
   etcdModel,
@@ -23,9 +24,9 @@ import {
   type WatchRecord,
 } from "../check/watch-guarantees.js";
 import { wallNowMs } from "../wall-time.js";
-import { decodeInternalRequest, type InternalRequest } from "../../src/server/internal-request.js";
+import type { InternalRequest } from "../../src/server/internal-request.js";
 import type { CommittedLog, KvCluster, SimKvMember } from "./kv-cluster.js";
-import { describeEvent, type SimWatcher } from "./kv-client.js";
+import { describeEvent, sameEvent, type SimWatcher } from "./kv-client.js";
 import { modelInput, type EtcdOperation } from "./kv-workload.js";
 
 /** The slots of the final configuration: members not removed (up or down). */
@@ -85,7 +86,9 @@ export function checkWatchers(
   violations: Violations,
   atMs: number,
 ): void {
-  const inRange = (key: Uint8Array) => bytesToLatin1(key).startsWith(keyPrefix);
+  const prefix = latin1ToBytes(keyPrefix);
+  const inRange = (key: Uint8Array) =>
+    key.length >= prefix.length && prefix.every((b, i) => key[i] === b);
   const finalRevision = committed.lastRevision;
   for (const w of watchers) {
     w.segments.forEach((segment, i) => {
@@ -93,13 +96,16 @@ export function checkWatchers(
       const upTo = last ? finalRevision : segment.seenRevision;
       const expected = committed
         .events(segment.startRevision, upTo)
-        .filter((e) => inRange(e.kv.key))
-        .map(describeEvent);
-      const seen = segment.events.map(describeEvent);
+        .filter((e) => inRange(e.kv.key));
+      const seen = segment.events;
       const where = `segment ${i} (from revision ${segment.startRevision})`;
-      const firstDiff = seen.findIndex((e, j) => e !== expected[j]);
+      const firstDiff = seen.findIndex((e, j) => {
+        const x = expected[j];
+        return x === undefined || !sameEvent(e, x);
+      });
       if (firstDiff >= 0) {
-        const message = `${where}, event ${firstDiff}: saw "${seen[firstDiff]}", committed "${expected[firstDiff] ?? "nothing"}"`;
+        const x = expected[firstDiff];
+        const message = `${where}, event ${firstDiff}: saw "${describeEvent(seen[firstDiff] as Event)}", committed "${x === undefined ? "nothing" : describeEvent(x)}"`;
         violations.add({ check: "watch", atMs, member: w.name, message });
       } else if (seen.length !== expected.length) {
         const message = `${where}: saw ${seen.length} of ${expected.length} committed events (caught up to revision ${segment.seenRevision} of ${upTo})`;
@@ -163,7 +169,7 @@ function committedEffects(cluster: KvCluster): Map<string, number> {
   const seen = new Set<number>();
   for (const e of entries) {
     if (e.type !== "EntryNormal" || e.data.length === 0) continue;
-    const decoded = decodeInternalRequest(e.data);
+    const decoded = cluster.decodeEntry(e.data);
     if (!decoded.ok || seen.has(decoded.value.id)) continue;
     seen.add(decoded.value.id);
     const input = internalInput(decoded.value);
@@ -211,18 +217,32 @@ export function patchUnknownWrites(
   history: readonly EtcdOperation[],
   cluster: KvCluster,
 ): EtcdOperation[] {
-  const revisionOf = new Map<string, number>();
-  for (const r of cluster.committed.revisions) {
-    for (const e of r.events) {
-      if (e.type === "PUT") revisionOf.set(bytesToLatin1(e.kv.value), r.revision);
+  if (history.every((op) => op.return !== undefined)) return [...history];
+  // Built on first need: most histories have few unknown writes, and some of no kind.
+  let revisionOf: Map<string, number> | undefined;
+  const revisionOfValue = (value: string): number | undefined => {
+    if (revisionOf === undefined) {
+      revisionOf = new Map();
+      for (const r of cluster.committed.revisions) {
+        for (const e of r.events) {
+          if (e.type === "PUT") revisionOf.set(bytesToLatin1(e.kv.value), r.revision);
+        }
+      }
     }
-  }
-  const committed = committedEffects(cluster);
-  const inHistory = new Map<string, number>();
-  for (const op of history) {
-    const key = putValues(op.input).length > 0 ? undefined : effectKey(op.input);
-    if (key !== undefined) inHistory.set(key, (inHistory.get(key) ?? 0) + 1);
-  }
+    return revisionOf.get(value);
+  };
+  let effects: { committed: Map<string, number>; inHistory: Map<string, number> } | undefined;
+  const effectCounts = () => {
+    if (effects === undefined) {
+      const inHistory = new Map<string, number>();
+      for (const op of history) {
+        const key = putValues(op.input).length > 0 ? undefined : effectKey(op.input);
+        if (key !== undefined) inHistory.set(key, (inHistory.get(key) ?? 0) + 1);
+      }
+      effects = { committed: committedEffects(cluster), inHistory };
+    }
+    return effects;
+  };
   const out: EtcdOperation[] = [];
   for (const op of history) {
     if (op.return !== undefined) {
@@ -231,13 +251,15 @@ export function patchUnknownWrites(
     }
     const values = putValues(op.input);
     if (values.length > 0) {
-      const revision = values.map((v) => revisionOf.get(v)).find((r) => r !== undefined);
+      const revision = values.map(revisionOfValue).find((r) => r !== undefined);
       if (revision !== undefined) out.push({ ...op, output: { type: "persisted", revision } });
       continue;
     }
     const key = effectKey(op.input);
-    const n = key === undefined ? 0 : (committed.get(key) ?? 0);
-    if (key === undefined || n === 0) continue;
+    if (key === undefined) continue;
+    const { committed, inHistory } = effectCounts();
+    const n = committed.get(key) ?? 0;
+    if (n === 0) continue;
     if (n === inHistory.get(key)) out.push({ ...op, output: { type: "persisted" } });
     else out.push(op);
   }

@@ -83,6 +83,7 @@ import { SimNetwork, type LinkFaults } from "../net.js";
 import { SimHost } from "../sim-host.js";
 import { digestBytes, digestWords, hashString } from "../trace-hash.js";
 import type { World } from "../world.js";
+import { sharedEntryDecoder, type EntryDecoder } from "./entry-decoder.js";
 
 /** A client request, one per etcd RPC the simulated clients use. */
 export type ClientRequest =
@@ -379,6 +380,8 @@ export class KvCluster {
   readonly network: SimNetwork<NetMessage>;
   readonly committed = new CommittedLog();
   readonly violations = new Violations();
+  /** Every member's (and the checks') decoder of committed entries: each entry decoded once. */
+  readonly decodeEntry: EntryDecoder = sharedEntryDecoder();
   readonly checker: RaftSafetyChecker;
   /**
    * The names of the committed member list's started voters, in slot order: where clients send
@@ -744,6 +747,7 @@ export class KvCluster {
         slot.streams.clear();
         slot.durability.installedSnapshots.push(index);
       },
+      decodeEntry: this.decodeEntry,
       ...(durable === undefined ? {} : { durable }),
       ...(slot.corrupt === undefined ? {} : { corrupt: slot.corrupt }),
     });

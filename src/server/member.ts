@@ -242,6 +242,12 @@ export interface MemberOptions {
   readonly onCommit?: CommitListener;
   /** The state machine was replaced by a leader's snapshot at `index`: watch streams were closed. */
   readonly onRestore?: (index: number) => void;
+  /**
+   * Decodes a committed entry's request; default decodeInternalRequest. It must answer what that
+   * does, and the member never mutates the answer, so a simulator whose members share entry
+   * bytes may share one caching decoder among them.
+   */
+  readonly decodeEntry?: (data: Uint8Array) => Result<InternalRequest, string>;
 }
 
 /**
@@ -1772,7 +1778,7 @@ export class Member {
     this.applied = e.index;
     if (e.type !== "EntryNormal") return this.applyConfEntry(e);
     if (e.data.length === 0) return;
-    const decoded = decodeInternalRequest(e.data);
+    const decoded = (this.o.decodeEntry ?? decodeInternalRequest)(e.data);
     assert(decoded.ok, () => `entry ${e.index}: ${decoded.ok ? "" : decoded.error}`);
     const req = decoded.value;
     // A proposal forwarded to the leader can reach it twice (the peer transport may duplicate a
