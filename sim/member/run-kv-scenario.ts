@@ -399,14 +399,21 @@ export function runKvCluster(
       network: { ...cluster.network.stats },
     },
   };
+  let historyText: string | undefined;
+  let watch: unknown;
   const artifacts: RunArtifacts = {
     summary,
     scenarioText,
     checks: withLinearizableDetail(verdicts(names, all), linearizable),
     operations: operator === undefined ? ops : [...ops, ...operator.operations],
     timeline,
-    historyJsonLines: historyJsonLines(history),
-    watch: watchArtifact(h.watchers),
+    // Built when read: only runs that write a folder (failing ones, or --keep-all) need them.
+    get historyJsonLines() {
+      return (historyText ??= historyJsonLines(history));
+    },
+    get watch() {
+      return (watch ??= watchArtifact(h.watchers));
+    },
   };
   return { ...run, artifacts };
 }
