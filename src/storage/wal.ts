@@ -220,12 +220,20 @@ export class Wal {
     return saves;
   }
 
-  /** Group commit: one append and (if any save must sync) one fsync for all queued saves. */
+  /**
+   * Group commit: one append and (if any save must sync) one fsync for all queued saves. Saves with
+   * nothing to write and no sync asked (a Ready of messages only) complete without touching the
+   * disk, in their place in the queue, as etcd's WAL skips an empty save.
+   */
   private writeGroup(saves: Array<WalOp & { kind: "save" }>, finish: StorageCallback<void>): void {
     const records = saves.flatMap((s) => this.recordsOf(s.batch));
+    const mustSync = saves.some((s) => s.batch.mustSync);
+    if (records.length === 0 && !mustSync) {
+      for (const s of saves) s.done(OK);
+      return finish(OK);
+    }
     const { bytes, crc } = encodeRecords(records, this.lastCrc);
     this.lastCrc = crc;
-    const mustSync = saves.some((s) => s.batch.mustSync);
     const failAll = (r: { ok: false; error: StorageFailure }): void => {
       for (const s of saves) s.done(r);
       finish(r);

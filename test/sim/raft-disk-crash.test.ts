@@ -98,10 +98,18 @@ describe("Raft on simulated disks through crash/restart cycles", () => {
 
 describe("Raft on failing disks", () => {
   it("stops a member whose write or fsync fails, restarts it and loses nothing", () => {
+    // The disks fail now and then until the crash loop ends; then they are sound again, so the
+    // cluster must be live within the liveness window like after any other fault.
     const run = crashRun(5, {
       storageOptions: {
         snapshotCount: 100,
         diskFaults: { writeErrorRate: 0.002, fsyncErrorRate: 0.002 },
+      },
+      prepare: ({ world, cluster }) => {
+        world.schedule((DURATION_S - 3) * 1000, "test", "disks-sound", 0, () => {
+          for (const disk of cluster.disks.values())
+            disk.configure({ writeErrorRate: 0, fsyncErrorRate: 0 });
+        });
       },
     });
     const s = run.artifacts.summary;
