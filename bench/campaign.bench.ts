@@ -1,7 +1,8 @@
 // Campaign throughput: seeds per minute of a short Raft scenario (test/sim/testdata/raft-short.yaml,
 // 20 s of faults, a few tens of ms of wall time per run) with 1 and with 2 worker threads, and the
-// speed-up (target >= 1.8x on 2 free cores). Each figure includes starting the workers, so the
-// campaign is long enough (1,200 seeds by default) for the runs, not the start, to dominate. The load
+// speed-up (target >= 1.8x on 2 free cores). Each figure includes starting the workers, so each
+// campaign is long enough (500 seeds, in each of three rounds) for the runs, not the start, to
+// dominate. The load
 // average is printed too, and a control: the speed-up of a pure CPU loop on 1 vs 2 threads, the
 // most any 2-worker campaign can get on this machine at this moment (2.0 on two free cores).
 import { availableParallelism, loadavg } from "node:os";
@@ -9,7 +10,8 @@ import { Worker } from "node:worker_threads";
 import { compiled } from "./compiled.js";
 import { emit } from "./emit.js";
 
-const SEEDS = Number(process.env.CAMPAIGN_BENCH_SEEDS ?? 1200);
+const SEEDS = Number(process.env.CAMPAIGN_BENCH_SEEDS ?? 500);
+const ROUNDS = Number(process.env.CAMPAIGN_BENCH_ROUNDS ?? 3);
 
 async function seedsPerMinute(workers: number): Promise<number> {
   // The compiled campaign, whose workers run the compiled worker (as `npx detcd-sim campaign`).
@@ -58,11 +60,22 @@ async function machineSpeedup(): Promise<number> {
 
 export default async function run(): Promise<void> {
   const loadBefore = loadavg()[0] ?? 0;
-  const one = await seedsPerMinute(1);
-  const two = await seedsPerMinute(2);
+  // 1 and 2 workers alternate, so a slow spell of the machine hits both alike; the best round of
+  // each is the figure (other load only ever slows a round).
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    one.push(await seedsPerMinute(1));
+    two.push(await seedsPerMinute(2));
+  }
   const ceiling = await machineSpeedup();
+  const best = (xs: number[]) => Math.max(...xs);
+  const ratios = one.map((x, i) => (two[i] ?? 0) / x).sort((a, b) => a - b);
   emit("campaign.speedup", {
-    speedup: Math.round((two / one) * 100) / 100,
+    speedup: Math.round((best(two) / best(one)) * 100) / 100,
+    speedupMedianRound: Math.round((ratios[Math.floor(ratios.length / 2)] ?? 0) * 100) / 100,
+    seedsPerMinute1: best(one),
+    seedsPerMinute2: best(two),
     target: 1.8,
     machineSpeedupCeiling: Math.round(ceiling * 100) / 100,
     cpus: availableParallelism(),
