@@ -20,6 +20,7 @@ import {
   type Operation,
   type RegisterValue,
 } from "../../src/porcupine/index.js";
+import { sameEtcdState } from "../../src/porcupine/models/etcd.js";
 
 /** Each step: a client, and how far its call and return stretch around its linearization point. */
 const windows = (length: number) =>
@@ -219,6 +220,29 @@ const etcdRun = fc.array(etcdCommand, { minLength: 1, maxLength: 20 }).map((cmds
 });
 
 describe("etcd model properties", () => {
+  test.prop([etcdRun])(
+    "a state's key hash is the sum of its versions' hashes at every step",
+    (steps) => {
+      let state: EtcdState = emptyEtcdState;
+      for (const { input } of steps) {
+        state = applyEtcd(state, input).state;
+        const sum = [...state.keys.values()].reduce((h, v) => (h + v.hash) | 0, 0);
+        expect(state.keysHash).toBe(sum);
+      }
+    },
+  );
+  test("states reached by different lease steps hash alike", () => {
+    const grant = (s: EtcdState, id: number) =>
+      applyEtcd(s, { type: "lease-grant", id, ttl: 60 }).state;
+    const viaRevoke = applyEtcd(grant(grant(emptyEtcdState, 1), 2), {
+      type: "lease-revoke",
+      id: 1,
+    }).state;
+    const direct = grant(emptyEtcdState, 2);
+    expect(sameEtcdState(viaRevoke, direct)).toBe(true);
+    expect(viaRevoke.hash).toBe(direct.hash);
+    expect(viaRevoke.hash).not.toBe(grant(emptyEtcdState, 3).hash);
+  });
   test.prop([withWindows(etcdRun)])("stretched sequential runs are ok", ([steps, w]) => {
     expect(check(etcdModel, stretch(steps, w)).result).toBe("ok");
   });

@@ -64,6 +64,9 @@ export interface EtcdState {
   readonly leases: ReadonlyMap<number, number>;
   readonly auth: AuthModelState;
   readonly hash: number;
+  /** Sums (int32) of every key's version hash and of every lease's hash, kept as steps go. */
+  readonly keysHash: number;
+  readonly leasesHash: number;
 }
 
 /** The auth store as the auth workload shapes it. */
@@ -92,24 +95,32 @@ function versionHash(key: string, kv: KeyValue | undefined, revision: number, pr
   return combineHash(prev?.hash ?? 0, h);
 }
 
+function leaseHash(id: number, ttl: number): number {
+  return combineHash(mix32(id), ttl);
+}
+
+/**
+ * A state from its parts. `keysHash` and `leasesHash` are the sums of the version and lease
+ * hashes (sums keep the hash independent of map order, and a step adjusts them for what it
+ * changed instead of summing every key again).
+ */
 function makeState(
   revision: number,
   compactRevision: number,
   keys: ReadonlyMap<string, KeyVersion>,
   leases: ReadonlyMap<number, number>,
   auth: AuthModelState,
+  keysHash: number,
+  leasesHash: number,
 ): EtcdState {
-  let hash = combineHash(mix32(revision), compactRevision);
-  // Sums keep the hash independent of map order.
-  for (const version of keys.values()) hash = (hash + version.hash) | 0;
-  for (const [id, ttl] of leases) hash = (hash + combineHash(mix32(id), ttl)) | 0;
+  let hash = (combineHash(mix32(revision), compactRevision) + keysHash + leasesHash) | 0;
   if (auth.enabled || !auth.writerCanWrite) {
     hash = combineHash(hash, (auth.enabled ? 2 : 0) + (auth.writerCanWrite ? 1 : 0));
   }
-  return { revision, compactRevision, keys, leases, auth, hash };
+  return { revision, compactRevision, keys, leases, auth, hash, keysHash, leasesHash };
 }
 
-export const emptyEtcdState: EtcdState = makeState(1, 0, new Map(), new Map(), AUTH_OFF);
+export const emptyEtcdState: EtcdState = makeState(1, 0, new Map(), new Map(), AUTH_OFF, 0, 0);
 
 function inRange(key: string, start: string, end: string | undefined): boolean {
   if (end === undefined) return key === start;
@@ -131,8 +142,13 @@ function valueAt(version: KeyVersion | undefined, revision: number): KeyValue | 
 class Draft {
   private keys: Map<string, KeyVersion> | undefined;
   private leases: Map<number, number> | undefined;
+  private keysHash: number;
+  private leasesHash: number;
   wrote = false;
-  constructor(readonly base: EtcdState) {}
+  constructor(readonly base: EtcdState) {
+    this.keysHash = base.keysHash;
+    this.leasesHash = base.leasesHash;
+  }
 
   get writeRevision(): number {
     return this.base.revision + 1;
@@ -150,20 +166,36 @@ class Draft {
     this.keys ??= new Map(this.base.keys);
     const prev = this.keys.get(key);
     const revision = this.writeRevision;
-    this.keys.set(key, { kv, revision, prev, hash: versionHash(key, kv, revision, prev) });
+    const hash = versionHash(key, kv, revision, prev);
+    this.keys.set(key, { kv, revision, prev, hash });
+    this.keysHash = (this.keysHash - (prev?.hash ?? 0) + hash) | 0;
     this.wrote = true;
   }
   setLease(id: number, ttl: number | undefined): void {
     this.leases ??= new Map(this.base.leases);
+    const old = this.leases.get(id);
+    if (old !== undefined) this.leasesHash = (this.leasesHash - leaseHash(id, old)) | 0;
     if (ttl === undefined) this.leases.delete(id);
-    else this.leases.set(id, ttl);
+    else {
+      this.leases.set(id, ttl);
+      this.leasesHash = (this.leasesHash + leaseHash(id, ttl)) | 0;
+    }
   }
   commit(compactRevision = this.base.compactRevision): EtcdState {
     const b = this.base;
     if (!this.wrote && this.leases === undefined && compactRevision === b.compactRevision) return b;
     const revision = this.wrote ? this.writeRevision : b.revision;
     const keys = this.keys ?? b.keys;
-    return makeState(revision, compactRevision, keys, this.leases ?? b.leases, b.auth);
+    const leases = this.leases ?? b.leases;
+    return makeState(
+      revision,
+      compactRevision,
+      keys,
+      leases,
+      b.auth,
+      this.keysHash,
+      this.leasesHash,
+    );
   }
 }
 
@@ -360,7 +392,15 @@ function applyAuth(state: EtcdState, input: AuthRequest): { state: EtcdState; re
   const same = auth.enabled === a.enabled && auth.writerCanWrite === a.writerCanWrite;
   const next = same
     ? state
-    : makeState(state.revision, state.compactRevision, state.keys, state.leases, auth);
+    : makeState(
+        state.revision,
+        state.compactRevision,
+        state.keys,
+        state.leases,
+        auth,
+        state.keysHash,
+        state.leasesHash,
+      );
   return { state: next, response: { type: "auth", header: { revision: state.revision } } };
 }
 
@@ -369,6 +409,18 @@ export function applyEtcd(
   state: EtcdState,
   input: EtcdInput,
 ): { state: EtcdState; response: Outcome } {
+  const applied = applyBare(state, input);
+  const r = applied.response;
+  return r.type === "error"
+    ? applied
+    : { ...applied, response: withHeader(r, applied.state.revision) };
+}
+
+/**
+ * applyEtcd without stamping the header: a response that is not an error answers at the
+ * successor's revision (the search compares that directly instead of building the response).
+ */
+function applyBare(state: EtcdState, input: EtcdInput): { state: EtcdState; response: Outcome } {
   if (input.type === "auth") return applyAuth(state, input);
   const refused = authRefusal(state, input);
   if (refused !== undefined) return { state, response: fail(refused) };
@@ -376,8 +428,7 @@ export function applyEtcd(
   const outcome = applyInput(d, input);
   if (outcome.type === "error") return { state, response: outcome };
   const compactRevision = input.type === "compaction" ? input.revision : state.compactRevision;
-  const next = d.commit(compactRevision);
-  return { state: next, response: withHeader(outcome, next.revision) };
+  return { state: d.commit(compactRevision), response: outcome };
 }
 
 function applyInput(d: Draft, input: EtcdInput): Outcome {
@@ -437,6 +488,19 @@ function sameResponse(expected: Outcome | ResponseOp, actual: EtcdOutput | Respo
   if ("header" in expected && expected.header !== undefined) {
     if (!("header" in actual) || actual.header?.revision !== expected.header.revision) return false;
   }
+  return sameBody(expected, actual);
+}
+
+/** sameResponse(withHeader(expected, revision), actual) for applyBare's response. */
+function sameAtRevision(expected: Outcome, revision: number, actual: EtcdOutput): boolean {
+  if (expected.type !== actual.type) return false;
+  if (expected.type !== "error" && (!("header" in actual) || actual.header?.revision !== revision))
+    return false;
+  return sameBody(expected, actual);
+}
+
+/** sameResponse past the type and header checks. */
+function sameBody(expected: Outcome | ResponseOp, actual: EtcdOutput | ResponseOp): boolean {
   switch (expected.type) {
     case "error":
       return expected.error === (actual as EtcdError).error;
@@ -486,14 +550,14 @@ export function stepEtcd(
   if (output?.type === "error" && output.error === "auth-old-revision") {
     return mayBeOldRevision(state, input) ? [state] : [];
   }
-  const applied = applyEtcd(state, input);
+  const applied = applyBare(state, input);
   if (output === undefined) return applied.state === state ? [state] : [applied.state, state];
   if (output.type === "persisted") {
     const revisionMatches =
       output.revision === undefined || output.revision === applied.state.revision;
     return revisionMatches ? [applied.state] : [];
   }
-  return sameResponse(applied.response, output) ? [applied.state] : [];
+  return sameAtRevision(applied.response, applied.state.revision, output) ? [applied.state] : [];
 }
 
 function sameHistory(a: KeyVersion | undefined, b: KeyVersion | undefined): boolean {
