@@ -121,7 +121,7 @@ function unknown(
     reason === "cache-limit"
       ? "its cache limit was reached"
       : `it ran out of time (${timeoutMs ?? "?"} ms budget)`;
-  const endMs = Math.max(0, ...history.map((op) => op.return ?? op.call));
+  const endMs = history.reduce((m, op) => Math.max(m, op.return ?? op.call), 0);
   return {
     check: "linearizable",
     atMs: endMs,

@@ -268,17 +268,23 @@ export function patchUnknownWrites(
 
 /** One WatchRecord per stream each watcher opened, for the watch guarantees. */
 export function watchRecords(watchers: readonly SimWatcher[]): WatchRecord[] {
-  return watchers.flatMap((w) =>
-    [...w.creates].map(([streamId, request]): WatchRecord => {
-      const received = w.received.filter((r) => r.streamId === streamId);
+  return watchers.flatMap((w) => {
+    const byStream = new Map<number, (typeof w.received)[number][]>();
+    for (const r of w.received) {
+      let list = byStream.get(r.streamId);
+      if (list === undefined) byStream.set(r.streamId, (list = []));
+      list.push(r);
+    }
+    return [...w.creates].map(([streamId, request]): WatchRecord => {
+      const received = byStream.get(streamId) ?? [];
       return {
         watcher: `${w.name}/${streamId}`,
         ...(received[0] === undefined ? {} : { member: received[0].member }),
         request,
         responses: received.map((r) => recordWatchResponse(r.atMs, r.response)),
       };
-    }),
-  );
+    });
+  });
 }
 
 /** etcd's nine watch guarantees over every watch of the run, against the committed log. */

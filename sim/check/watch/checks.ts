@@ -111,7 +111,10 @@ function partialRevisions(v: WatchView): Finding[] {
  */
 export function checkReliable(v: WatchView): Finding[] {
   const selected = v.received.filter((r) => r.selected);
-  const low = selected.length > 0 ? Math.min(...selected.map((r) => r.revision)) : v.startRevision;
+  const low =
+    selected.length > 0
+      ? selected.reduce((m, r) => Math.min(m, r.revision), Number.POSITIVE_INFINITY)
+      : v.startRevision;
   if (low === undefined) return [];
   const high = v.observedRevision;
   const expected = new Map<string, Event>();

@@ -122,6 +122,7 @@ interface Version {
 /** Per-key version lists over a committed history, for point-in-time lookups. */
 export class CommittedIndex {
   private readonly byKey = new Map<string, Version[]>();
+  private readonly selections = new Map<string, readonly Event[]>();
 
   /**
    * Every revision of a store changes something, so a complete history is 2, 3, 4, ... with no
@@ -163,9 +164,20 @@ export class CommittedIndex {
     return v !== undefined && v.revision === revision ? v.event : undefined;
   }
 
-  /** Every committed event the request selects, in commit order. */
-  selected(request: WatchCreateRequest): Event[] {
-    return this.history.revisions.flatMap((r) => r.events.filter((e) => selects(request, e)));
+  /**
+   * Every committed event the request selects, in commit order. A watcher that reconnects asks
+   * again with the same range and filters (only the start revision differs), so the answer is
+   * kept per range and filters; callers must not change it.
+   */
+  selected(request: WatchCreateRequest): readonly Event[] {
+    const { key, rangeEnd } = watchedRange(request);
+    const id = `${bytesToLatin1(key)}\u0000${bytesToLatin1(rangeEnd)}\u0000${(request.filters ?? []).join(",")}`;
+    let events = this.selections.get(id);
+    if (events === undefined) {
+      events = this.history.revisions.flatMap((r) => r.events.filter((e) => selects(request, e)));
+      this.selections.set(id, events);
+    }
+    return events;
   }
 }
 

@@ -112,11 +112,10 @@ export function buildView(record: WatchRecord, committed: CommittedIndex): Watch
   const progress = responses.flatMap((r, responseIndex) =>
     isProgressNotify(r) ? [{ revision: r.revision, responseIndex, atMs: r.atMs }] : [],
   );
-  const observedRevision = Math.max(
-    0,
-    ...received.map((e) => e.revision),
-    ...progress.map((p) => p.revision),
-  );
+  // (A loop, not Math.max(...): a long watch receives more events than a call takes arguments.)
+  let observedRevision = 0;
+  for (const e of received) observedRevision = Math.max(observedRevision, e.revision);
+  for (const p of progress) observedRevision = Math.max(observedRevision, p.revision);
   return {
     record,
     label: labelOf(record),
