@@ -59,8 +59,8 @@ export function encodeRecords(
 ): { bytes: Uint8Array; crc: number } {
   let total = 0;
   for (const record of records) total += RECORD_HEADER_BYTES + payloadLength(record);
-  const bytes = new Uint8Array(total);
-  const view = new DataView(bytes.buffer);
+  const bytes = allocate(total);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   let crc = prevCrc;
   for (const record of records) {
@@ -76,6 +76,24 @@ export function encodeRecords(
     at = end;
   }
   return { bytes, crc };
+}
+
+// Small encodings are carved from a shared slab: a fresh ArrayBuffer costs about as much as
+// encoding a record. Each region is handed out once and never written again, so the bytes a caller
+// holds stay as they were; a slab is freed when no region of it is held any more.
+const SLAB_BYTES = 64 * 1024;
+let slab = new Uint8Array(0);
+let slabAt = 0;
+
+function allocate(n: number): Uint8Array {
+  if (n > SLAB_BYTES / 8) return new Uint8Array(n);
+  if (slabAt + n > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const region = slab.subarray(slabAt, slabAt + n);
+  slabAt += n;
+  return region;
 }
 
 function payloadLength(record: WalRecord): number {
