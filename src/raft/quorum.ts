@@ -31,8 +31,17 @@ export function majorityCommittedIndex(config: MajorityConfig, acked: AckedIndex
   const n = config.length;
   if (n === 0) return Infinity;
   const indexes = new Array<number>(n);
-  for (let i = 0; i < n; i++) indexes[i] = acked(config[i] as NodeId) ?? 0;
-  indexes.sort((a, b) => b - a);
+  // Descending insertion sort: configurations are a handful of voters, and this runs for every
+  // append response, where Array.prototype.sort's own allocation showed.
+  for (let i = 0; i < n; i++) {
+    const v = acked(config[i] as NodeId) ?? 0;
+    let j = i;
+    while (j > 0 && (indexes[j - 1] as number) < v) {
+      indexes[j] = indexes[j - 1] as number;
+      j--;
+    }
+    indexes[j] = v;
+  }
   // The quorum-th largest index is held by at least a quorum of voters.
   return indexes[Math.floor(n / 2)] as number;
 }

@@ -1489,8 +1489,8 @@ export class Member {
         {
           entries: rd.entries,
           mustSync: rd.mustSync,
-          ...(rd.hardState === undefined ? {} : { hardState: rd.hardState }),
-          ...(rd.snapshot === undefined ? {} : { snapshot: rd.snapshot }),
+          hardState: rd.hardState,
+          snapshot: rd.snapshot,
         },
         (persisted) => {
           if (this.stopped) return;
