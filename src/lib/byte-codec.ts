@@ -13,6 +13,11 @@ export class BigEndianWriter {
     return this.buf.slice(0, this.at);
   }
 
+  /** Starts over, keeping the buffer: a writer used for one encode after another. */
+  reset(): void {
+    this.at = 0;
+  }
+
   u8(v: number): void {
     this.room(1);
     this.view.setUint8(this.at, v);

@@ -584,9 +584,13 @@ function readBody(r: Reader, kind: InternalRequestKind, id: number): InternalReq
   }
 }
 
+/** One writer for every encode (they never nest, and finish copies the bytes out). */
+const writer = new Writer();
+
 /** The entry bytes of a request. */
 export function encodeInternalRequest(req: InternalRequest): Uint8Array {
-  const w = new Writer();
+  const w = writer;
+  w.reset();
   const authHeader = req.authHeader;
   w.u8(authHeader === undefined ? VERSION : VERSION_AUTH_HEADER);
   w.u8(KINDS.indexOf(req.kind));
