@@ -144,23 +144,31 @@ export class ServerMetrics {
     "etcd_network_client_grpc_received_bytes_total",
     "Bytes received from gRPC clients.",
   );
+  // The gRPC counters read these plain counts when scraped (see ScrapedCounts).
+  private readonly startedCounts = new ScrapedCounts<GrpcLabel>();
+  private readonly handledCounts = new ScrapedCounts<GrpcLabel | "grpc_code">();
+  private readonly msgReceivedCounts = new ScrapedCounts<GrpcLabel>();
+  private readonly msgSentCounts = new ScrapedCounts<GrpcLabel>();
   private readonly grpcStartedTotal = this.grpcCounter(
     "grpc_server_started_total",
     "RPCs started on the server.",
+    this.startedCounts,
   );
-  private readonly grpcHandledTotal = new Counter({
-    name: "grpc_server_handled_total",
-    help: "RPCs completed on the server, whatever their status.",
-    labelNames: [...GRPC_LABELS, "grpc_code"],
-    registers: [this.registry],
-  });
+  private readonly grpcHandledTotal = this.grpcCounter(
+    "grpc_server_handled_total",
+    "RPCs completed on the server, whatever their status.",
+    this.handledCounts,
+    ["grpc_code"],
+  );
   private readonly grpcMsgReceivedTotal = this.grpcCounter(
     "grpc_server_msg_received_total",
     "RPC stream messages received by the server.",
+    this.msgReceivedCounts,
   );
   private readonly grpcMsgSentTotal = this.grpcCounter(
     "grpc_server_msg_sent_total",
     "RPC stream messages sent by the server.",
+    this.msgSentCounts,
   );
   private readonly mvccOps = {
     range: this.counter("etcd_mvcc_range_total", "Ranges seen by this member."),
@@ -241,28 +249,34 @@ export class ServerMetrics {
    * so rates over them are defined from the start.
    */
   initGrpcMethod(type: GrpcType, service: string, method: string): void {
-    const labels = grpcLabels(type, service, method);
-    this.grpcStartedTotal.inc(labels, 0);
-    this.grpcMsgReceivedTotal.inc(labels, 0);
-    this.grpcMsgSentTotal.inc(labels, 0);
+    const labels = () => grpcLabels(type, service, method);
+    const key = `${type}/${service}/${method}`;
+    this.startedCounts.add(key, labels, 0);
+    this.msgReceivedCounts.add(key, labels, 0);
+    this.msgSentCounts.add(key, labels, 0);
     for (const code of GRPC_CODE_NAMES)
-      this.grpcHandledTotal.inc({ ...labels, grpc_code: code }, 0);
+      this.handledCounts.add(`${key}/${code}`, () => ({ ...labels(), grpc_code: code }), 0);
   }
 
   grpcStarted(type: GrpcType, service: string, method: string): void {
-    this.grpcStartedTotal.inc(grpcLabels(type, service, method));
+    this.startedCounts.add(`${type}/${service}/${method}`, () => grpcLabels(type, service, method));
   }
 
   grpcHandled(type: GrpcType, service: string, method: string, code: GrpcCodeName): void {
-    this.grpcHandledTotal.inc({ ...grpcLabels(type, service, method), grpc_code: code });
+    this.handledCounts.add(`${type}/${service}/${method}/${code}`, () => ({
+      ...grpcLabels(type, service, method),
+      grpc_code: code,
+    }));
   }
 
   grpcMsgReceived(type: GrpcType, service: string, method: string): void {
-    this.grpcMsgReceivedTotal.inc(grpcLabels(type, service, method));
+    this.msgReceivedCounts.add(`${type}/${service}/${method}`, () =>
+      grpcLabels(type, service, method),
+    );
   }
 
   grpcMsgSent(type: GrpcType, service: string, method: string): void {
-    this.grpcMsgSentTotal.inc(grpcLabels(type, service, method));
+    this.msgSentCounts.add(`${type}/${service}/${method}`, () => grpcLabels(type, service, method));
   }
 
   mvccRange(count = 1): void {
@@ -309,8 +323,22 @@ export class ServerMetrics {
     return new Counter({ name, help, registers: [this.registry] });
   }
 
-  private grpcCounter(name: string, help: string): Counter<GrpcLabel> {
-    return new Counter({ name, help, labelNames: GRPC_LABELS, registers: [this.registry] });
+  /** A gRPC counter whose values come from `counts` at each scrape. */
+  private grpcCounter<L extends string>(
+    name: string,
+    help: string,
+    counts: ScrapedCounts<GrpcLabel | L>,
+    extraLabels: L[] = [],
+  ): Counter<GrpcLabel | L> {
+    return new Counter({
+      name,
+      help,
+      labelNames: [...GRPC_LABELS, ...extraLabels],
+      registers: [this.registry],
+      collect() {
+        counts.publish(this);
+      },
+    });
   }
 
   private histogram(name: string, help: string, buckets: number[]): Histogram {
@@ -398,6 +426,26 @@ type PeerRead = (peer: PeerStats) => number;
 function sortedPeers(source: MetricsSource | undefined): PeerStats[] {
   if (source === undefined) return [];
   return [...source.peers()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * Counts per label set kept as plain numbers and handed to a prom-client counter when it is
+ * scraped: a labelled inc hashes its labels on every call, and the gRPC counters move on every
+ * call a member serves. `labels` runs once per new series.
+ */
+class ScrapedCounts<L extends string> {
+  private readonly counts = new Map<string, { labels: Record<L, string>; value: number }>();
+
+  add(key: string, labels: () => Record<L, string>, by = 1): void {
+    const c = this.counts.get(key);
+    if (c === undefined) this.counts.set(key, { labels: labels(), value: by });
+    else c.value += by;
+  }
+
+  publish(counter: Counter<L>): void {
+    counter.reset();
+    for (const { labels, value } of this.counts.values()) counter.inc(labels, value);
+  }
 }
 
 function grpcLabels(type: GrpcType, service: string, method: string): Record<GrpcLabel, string> {
