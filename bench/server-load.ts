@@ -42,13 +42,16 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc (0 where there is none). */
-function cpuMs(pid: number | undefined): number {
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc/PID/stat (Linux, 100 clock
+ * ticks a second as on every Linux build we run on); 0 where there is no such file.
+ */
+function cpuMs(pid: number | "self"): number {
   try {
-    const fields = readFileSync(`/proc/${pid ?? "self"}/stat`, "utf8")
-      .split(") ")[1]
-      ?.split(" ");
-    return ((Number(fields?.[11]) + Number(fields?.[12])) * 1000) / 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may hold anything.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return 0;
   }
@@ -123,7 +126,8 @@ async function main(): Promise<void> {
         ),
       );
     }
-    const cpu = () => procs.map((p) => cpuMs(p.child.pid)).concat(cpuMs(undefined));
+    const cpu = () =>
+      procs.map((p) => (p.child.pid === undefined ? 0 : cpuMs(p.child.pid))).concat(cpuMs("self"));
     const measured = async (op: (w: number, i: number) => Promise<unknown>) => {
       const before = cpu();
       const r = await load(o, op);

@@ -1,7 +1,9 @@
 // Simulated members share entry bytes: the network hands every follower the leader's own entry
-// objects. So one decoder serves the whole cluster and each entry is decoded once, by the first
-// member to apply it (or the checks), instead of once per member. Decoding is pure and nobody
-// mutates a decoded request, so sharing the answer changes nothing but the time taken.
+// objects. So one decoder serves the whole cluster and keeps each decoded request with the bytes it
+// came from: an entry that reached the members that way is decoded once, by the first member to
+// apply it (or the checks), not once per member. (Entries a restarted member reads back from its
+// disk are new bytes and are decoded again.) Decoding is pure and nobody mutates a decoded request,
+// so sharing the answer changes nothing but the time taken.
 import type { Result } from "../../src/lib/result.js";
 import { decodeInternalRequest, type InternalRequest } from "../../src/server/internal-request.js";
 

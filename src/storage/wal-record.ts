@@ -51,7 +51,8 @@ const ENTRY_TYPES: readonly EntryType[] = ["EntryNormal", "EntryConfChange", "En
 /**
  * Encodes records after a chain value; returns the bytes and the chain value after them. Every
  * record is written in place into one buffer sized up front (this runs for every Ready a member
- * persists, so it allocates nothing per record).
+ * persists, so no buffer is allocated per record). The bytes may be a region of a shared slab
+ * (see allocate): use them through their offset and length, never their whole `.buffer`.
  */
 export function encodeRecords(
   records: readonly WalRecord[],

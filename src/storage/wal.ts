@@ -136,7 +136,10 @@ export class Wal {
     });
   }
 
-  /** Appends a batch (see WalBatch); `done` once durable. */
+  /**
+   * Appends a batch (see WalBatch); `done` once durable. A batch with nothing to write and no sync
+   * asked may complete before save returns, when nothing is queued ahead of it.
+   */
   save(batch: WalBatch, done: StorageCallback<void>): void {
     this.enqueue({ kind: "save", batch, done });
   }

@@ -118,6 +118,49 @@ describe("Wal", () => {
     expect(open(r).recovered.entries).toEqual(entries(1, log.length + 2, 1));
   });
 
+  it("completes a save with nothing to write and no sync without touching the disk", () => {
+    const r = rig(9);
+    const { wal } = open(r);
+    const before = { ...r.disk.stats };
+    let result: StorageResult<void> | undefined;
+    wal.save({ entries: [], mustSync: false }, (x) => (result = x));
+    // Nothing queued ahead of it: done already ran, and no disk operation was issued.
+    expect(result).toEqual({ ok: true, value: undefined });
+    expect(r.disk.stats.operations).toBe(before.operations);
+  });
+
+  it("still fsyncs an empty save that asks for a sync", () => {
+    const r = rig(10);
+    const { wal } = open(r);
+    const fsyncs = r.disk.stats.fsyncs;
+    save(r, wal, { entries: [], mustSync: true });
+    expect(r.disk.stats.fsyncs).toBe(fsyncs + 1);
+  });
+
+  it("completes an empty save queued behind a running one only after it", () => {
+    const r = rig(11);
+    const { wal } = open(r);
+    const order: string[] = [];
+    wal.save({ entries: entries(1, 3, 1), mustSync: true }, () => order.push("entries"));
+    wal.save({ entries: [], mustSync: false }, () => order.push("empty"));
+    expect(order).toEqual([]);
+    r.world.runUntil({});
+    expect(order).toEqual(["entries", "empty"]);
+  });
+
+  it("fails an empty save on a failed WAL", () => {
+    const r = rig(12);
+    const { wal } = open(r);
+    r.disk.configure({ writeErrorRate: 1 });
+    run<StorageResult<void>>(r, (done) =>
+      wal.save({ entries: entries(1, 1, 1), mustSync: true }, done),
+    );
+    const empty = run<StorageResult<void>>(r, (done) =>
+      wal.save({ entries: [], mustSync: false }, done),
+    );
+    expect(empty).toMatchObject({ ok: false, error: { kind: "closed" } });
+  });
+
   it("fails every save after a disk error", () => {
     const r = rig(8);
     const { wal } = open(r);

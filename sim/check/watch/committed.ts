@@ -171,7 +171,8 @@ export class CommittedIndex {
    */
   selected(request: WatchCreateRequest): readonly Event[] {
     const { key, rangeEnd } = watchedRange(request);
-    const id = `${bytesToLatin1(key)}\u0000${bytesToLatin1(rangeEnd)}\u0000${(request.filters ?? []).join(",")}`;
+    // JSON, not a separator: keys and range ends may hold any byte.
+    const id = JSON.stringify([bytesToLatin1(key), bytesToLatin1(rangeEnd), request.filters ?? []]);
     let events = this.selections.get(id);
     if (events === undefined) {
       events = this.history.revisions.flatMap((r) => r.events.filter((e) => selects(request, e)));
