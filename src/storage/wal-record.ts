@@ -69,11 +69,11 @@ export function encodeRecords(
     const start = at + RECORD_HEADER_BYTES;
     const code = writePayload(record, bytes, view, start);
     const end = start + payloadLength(record);
-    crc = new Crc32c().u32(seed).u8(code).update(bytes, start, end).digest();
+    crc = chainCrc(seed, code, bytes, start, end);
     view.setUint32(at, end - start, true);
     bytes[at + 4] = code; // then three zero bytes
     view.setUint32(at + 8, crc, true);
-    view.setUint32(at + 12, new Crc32c().update(bytes, at, at + 12).digest(), true);
+    view.setUint32(at + 12, headerCrc(bytes, at), true);
     at = end;
   }
   return { bytes, crc };
@@ -178,12 +178,14 @@ function decodePayload(code: number, payload: Uint8Array): WalRecord {
   return record;
 }
 
-function chainCrc(seed: number, code: number, payload: Uint8Array): number {
-  return new Crc32c().u32(seed).u8(code).update(payload).digest();
+/** A record's chained crc: CRC-32C of (seed, type code, the payload bytes[from, to)). */
+function chainCrc(seed: number, code: number, bytes: Uint8Array, from: number, to: number): number {
+  return new Crc32c().u32(seed).u8(code).update(bytes, from, to).digest();
 }
 
-function crc32cOf(bytes: Uint8Array): number {
-  return new Crc32c().update(bytes).digest();
+/** The header crc: CRC-32C of the 12 header bytes before it, at `at`. */
+function headerCrc(bytes: Uint8Array, at: number): number {
+  return new Crc32c().update(bytes, at, at + 12).digest();
 }
 
 export interface ScannedRecord {
@@ -247,7 +249,7 @@ function readRecord(
   const length = view.getUint32(at, true);
   const code = view.getUint8(at + 4);
   const crc = view.getUint32(at + 8, true);
-  if (crc32cOf(bytes.subarray(at, at + 12)) !== view.getUint32(at + 12, true)) {
+  if (headerCrc(bytes, at) !== view.getUint32(at + 12, true)) {
     return { kind: "bad", reason: "record header checksum mismatch", frameEnd: undefined };
   }
   const frameEnd = at + RECORD_HEADER_BYTES + length;
@@ -264,7 +266,7 @@ function readRecord(
   }
   const seed =
     first && payload.length >= 12 ? view.getUint32(at + RECORD_HEADER_BYTES + 8, true) : prevCrc;
-  if (chainCrc(seed, code, payload) !== crc)
+  if (chainCrc(seed, code, bytes, at + RECORD_HEADER_BYTES, frameEnd) !== crc)
     return { kind: "bad", reason: "record checksum mismatch", frameEnd };
   try {
     return { kind: "ok", record: decodePayload(code, payload), crc, next: frameEnd };
