@@ -9,7 +9,7 @@
 //   lease-expiry  (tests with short leases) no lease outlives its TTL once keepalives stopped.
 import { unreachable } from "../../src/lib/assert.js";
 import type { Event } from "../../src/api/kv.js";
-import { bytesToLatin1, latin1ToBytes } from "../../src/lib/bytes.js";
+import { bytesToLatin1, inRange, latin1ToBytes, prefixEnd } from "../../src/lib/bytes.js";
 import {
   check,
   etcdModel,
@@ -26,7 +26,8 @@ import {
 import { wallNowMs } from "../wall-time.js";
 import type { InternalRequest } from "../../src/server/internal-request.js";
 import type { CommittedLog, KvCluster, SimKvMember } from "./kv-cluster.js";
-import { describeEvent, sameEvent, type SimWatcher } from "./kv-client.js";
+import { sameKv } from "../check/watch/record.js";
+import { describeEvent, type SimWatcher } from "./kv-client.js";
 import { modelInput, type EtcdOperation } from "./kv-workload.js";
 
 /** The slots of the final configuration: members not removed (up or down). */
@@ -87,8 +88,8 @@ export function checkWatchers(
   atMs: number,
 ): void {
   const prefix = latin1ToBytes(keyPrefix);
-  const inRange = (key: Uint8Array) =>
-    key.length >= prefix.length && prefix.every((b, i) => key[i] === b);
+  const prefixRangeEnd = prefixEnd(prefix);
+  const inPrefix = (key: Uint8Array) => inRange(key, prefix, prefixRangeEnd);
   const finalRevision = committed.lastRevision;
   for (const w of watchers) {
     w.segments.forEach((segment, i) => {
@@ -96,12 +97,12 @@ export function checkWatchers(
       const upTo = last ? finalRevision : segment.seenRevision;
       const expected = committed
         .events(segment.startRevision, upTo)
-        .filter((e) => inRange(e.kv.key));
+        .filter((e) => inPrefix(e.kv.key));
       const seen = segment.events;
       const where = `segment ${i} (from revision ${segment.startRevision})`;
       const firstDiff = seen.findIndex((e, j) => {
         const x = expected[j];
-        return x === undefined || !sameEvent(e, x);
+        return x === undefined || e.type !== x.type || !sameKv(e.kv, x.kv);
       });
       if (firstDiff >= 0) {
         const x = expected[firstDiff];

@@ -10,7 +10,7 @@
 import type { EtcdError } from "../../src/api/errors.js";
 import type { Event, KeyValue } from "../../src/api/kv.js";
 import type { WatchCreateRequest, WatchResponse } from "../../src/api/rpc.js";
-import { bytesToLatin1, equalBytes } from "../../src/lib/bytes.js";
+import { bytesToLatin1 } from "../../src/lib/bytes.js";
 import type { Prng } from "../../src/lib/prng.js";
 import type { SimNetwork } from "../net.js";
 import { digestWords } from "../trace-hash.js";
@@ -276,20 +276,4 @@ export function describeEvent(e: { type: string; kv: KeyValue }): string {
   const kv = e.kv;
   const text = bytesToLatin1;
   return `${e.type} ${text(kv.key)}@${kv.mod_revision} c${kv.create_revision} v${kv.version} l${kv.lease} =${text(kv.value)}`;
-}
-
-/** Whether two events are the same as describeEvent tells them apart (without building text). */
-export function sameEvent(
-  a: { type: string; kv: KeyValue },
-  b: { type: string; kv: KeyValue },
-): boolean {
-  return (
-    a.type === b.type &&
-    a.kv.mod_revision === b.kv.mod_revision &&
-    a.kv.create_revision === b.kv.create_revision &&
-    a.kv.version === b.kv.version &&
-    a.kv.lease === b.kv.lease &&
-    equalBytes(a.kv.key, b.kv.key) &&
-    equalBytes(a.kv.value, b.kv.value)
-  );
 }

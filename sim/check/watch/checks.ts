@@ -8,7 +8,13 @@
 import type { Event, KeyValue } from "../../../src/api/kv.js";
 import { bytesToLatin1, equalBytes, inRange } from "../../../src/lib/bytes.js";
 import { filteredOut, watchedRange } from "./committed.js";
-import { describeEvent, isProgressNotify, type ReceivedEvent, type WatchView } from "./record.js";
+import {
+  describeEvent,
+  isProgressNotify,
+  sameKv,
+  type ReceivedEvent,
+  type WatchView,
+} from "./record.js";
 
 /** One broken promise, before it is named and placed (see watch-guarantees.ts). */
 export interface Finding {
@@ -315,17 +321,6 @@ function samePayload(a: Event, b: Event): boolean {
     equalBytes(a.kv.key, b.kv.key) &&
     equalBytes(a.kv.value, b.kv.value) &&
     a.kv.lease === b.kv.lease
-  );
-}
-
-function sameKv(a: KeyValue, b: KeyValue): boolean {
-  return (
-    equalBytes(a.key, b.key) &&
-    equalBytes(a.value, b.value) &&
-    a.create_revision === b.create_revision &&
-    a.mod_revision === b.mod_revision &&
-    a.version === b.version &&
-    a.lease === b.lease
   );
 }
 

@@ -4,9 +4,9 @@
 // concerned it (its own watch_id, and stream-wide progress answers with watch_id -1), in the order
 // the client received them. A resumed watch (closed and opened again from a later revision) is a
 // new record: each record is judged on its own.
-import type { Event } from "../../../src/api/kv.js";
+import type { Event, KeyValue } from "../../../src/api/kv.js";
 import type { WatchCreateRequest, WatchResponse } from "../../../src/api/rpc.js";
-import { bytesToLatin1 } from "../../../src/lib/bytes.js";
+import { bytesToLatin1, equalBytes } from "../../../src/lib/bytes.js";
 import { CommittedIndex, selects, watchedRange } from "./committed.js";
 
 /** One response as received, flattened from WatchResponse (header.revision becomes `revision`). */
@@ -162,6 +162,18 @@ function describeRange(request: WatchCreateRequest): string {
 }
 
 /** "PUT \"k\"@7" — an event as messages name it. */
+/** Whether two key-values are the same version: key, value, revisions, version and lease. */
+export function sameKv(a: KeyValue, b: KeyValue): boolean {
+  return (
+    equalBytes(a.key, b.key) &&
+    equalBytes(a.value, b.value) &&
+    a.create_revision === b.create_revision &&
+    a.mod_revision === b.mod_revision &&
+    a.version === b.version &&
+    a.lease === b.lease
+  );
+}
+
 export function describeEvent(e: Event): string {
   return `${e.type} ${JSON.stringify(bytesToLatin1(e.kv.key))}@${e.kv.mod_revision}`;
 }
