@@ -144,11 +144,11 @@ export class ServerMetrics {
     "etcd_network_client_grpc_received_bytes_total",
     "Bytes received from gRPC clients.",
   );
-  // The gRPC counters read these plain counts when scraped (see ScrapedCounts).
-  private readonly startedCounts = new ScrapedCounts<GrpcLabel>();
-  private readonly handledCounts = new ScrapedCounts<GrpcLabel | "grpc_code">();
-  private readonly msgReceivedCounts = new ScrapedCounts<GrpcLabel>();
-  private readonly msgSentCounts = new ScrapedCounts<GrpcLabel>();
+  // The gRPC counters read these plain counts when scraped (see GrpcCounts).
+  private readonly startedCounts = new GrpcCounts();
+  private readonly handledCounts = new GrpcCounts();
+  private readonly msgReceivedCounts = new GrpcCounts();
+  private readonly msgSentCounts = new GrpcCounts();
   private readonly grpcStartedTotal = this.grpcCounter(
     "grpc_server_started_total",
     "RPCs started on the server.",
@@ -249,34 +249,26 @@ export class ServerMetrics {
    * so rates over them are defined from the start.
    */
   initGrpcMethod(type: GrpcType, service: string, method: string): void {
-    const labels = () => grpcLabels(type, service, method);
-    const key = `${type}/${service}/${method}`;
-    this.startedCounts.add(key, labels, 0);
-    this.msgReceivedCounts.add(key, labels, 0);
-    this.msgSentCounts.add(key, labels, 0);
-    for (const code of GRPC_CODE_NAMES)
-      this.handledCounts.add(`${key}/${code}`, () => ({ ...labels(), grpc_code: code }), 0);
+    this.startedCounts.add(type, service, method, undefined, 0);
+    this.msgReceivedCounts.add(type, service, method, undefined, 0);
+    this.msgSentCounts.add(type, service, method, undefined, 0);
+    for (const code of GRPC_CODE_NAMES) this.handledCounts.add(type, service, method, code, 0);
   }
 
   grpcStarted(type: GrpcType, service: string, method: string): void {
-    this.startedCounts.add(`${type}/${service}/${method}`, () => grpcLabels(type, service, method));
+    this.startedCounts.add(type, service, method);
   }
 
   grpcHandled(type: GrpcType, service: string, method: string, code: GrpcCodeName): void {
-    this.handledCounts.add(`${type}/${service}/${method}/${code}`, () => ({
-      ...grpcLabels(type, service, method),
-      grpc_code: code,
-    }));
+    this.handledCounts.add(type, service, method, code);
   }
 
   grpcMsgReceived(type: GrpcType, service: string, method: string): void {
-    this.msgReceivedCounts.add(`${type}/${service}/${method}`, () =>
-      grpcLabels(type, service, method),
-    );
+    this.msgReceivedCounts.add(type, service, method);
   }
 
   grpcMsgSent(type: GrpcType, service: string, method: string): void {
-    this.msgSentCounts.add(`${type}/${service}/${method}`, () => grpcLabels(type, service, method));
+    this.msgSentCounts.add(type, service, method);
   }
 
   mvccRange(count = 1): void {
@@ -324,12 +316,12 @@ export class ServerMetrics {
   }
 
   /** A gRPC counter whose values come from `counts` at each scrape. */
-  private grpcCounter<L extends string>(
+  private grpcCounter(
     name: string,
     help: string,
-    counts: ScrapedCounts<GrpcLabel | L>,
-    extraLabels: L[] = [],
-  ): Counter<GrpcLabel | L> {
+    counts: GrpcCounts,
+    extraLabels: string[] = [],
+  ): Counter<string> {
     return new Counter({
       name,
       help,
@@ -429,20 +421,31 @@ function sortedPeers(source: MetricsSource | undefined): PeerStats[] {
 }
 
 /**
- * Counts per label set kept as plain numbers and handed to a prom-client counter when it is
- * scraped: a labelled inc hashes its labels on every call, and the gRPC counters move on every
- * call a member serves. `labels` runs once per new series.
+ * gRPC call counts per method (and code) kept as plain numbers and handed to a prom-client counter
+ * when it is scraped: a labelled inc hashes its labels on every call, and these counters move on
+ * every call a member serves.
  */
-class ScrapedCounts<L extends string> {
-  private readonly counts = new Map<string, { labels: Record<L, string>; value: number }>();
+class GrpcCounts {
+  private readonly counts = new Map<
+    string,
+    { labels: Partial<Record<GrpcLabel | "grpc_code", string>>; value: number }
+  >();
 
-  add(key: string, labels: () => Record<L, string>, by = 1): void {
+  add(type: GrpcType, service: string, method: string, code?: GrpcCodeName, by = 1): void {
+    const key = `${type}/${service}/${method}/${code ?? ""}`;
     const c = this.counts.get(key);
-    if (c === undefined) this.counts.set(key, { labels: labels(), value: by });
-    else c.value += by;
+    if (c !== undefined) {
+      c.value += by;
+      return;
+    }
+    const labels = grpcLabels(type, service, method);
+    this.counts.set(key, {
+      labels: code === undefined ? labels : { ...labels, grpc_code: code },
+      value: by,
+    });
   }
 
-  publish(counter: Counter<L>): void {
+  publish(counter: Counter<string>): void {
     counter.reset();
     for (const { labels, value } of this.counts.values()) counter.inc(labels, value);
   }
