@@ -1,7 +1,9 @@
 // npm run bench:server: a load generator against a three-member detcd cluster on loopback, the
 // way etcd's reference figures were taken (the etcd3 npm client, 64 concurrent workers): puts/s,
 // then linearizable gets/s, each with p50 and p99 latency. One JSON line per figure.
-//   npm run bench:server -- [--seconds N] [--workers N] [--value-bytes N] [--keys N]
+// With --etcd PATH it then runs the same load against a three-member cluster of that etcd binary
+// (Debian's etcd-server installs /usr/bin/etcd), so both figures come from one machine and moment.
+//   npm run bench:server -- [--seconds N] [--workers N] [--value-bytes N] [--keys N] [--etcd PATH]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
@@ -20,12 +22,20 @@ interface Options {
   workers: number;
   valueBytes: number;
   keys: number;
+  /** An etcd binary to measure after detcd, the same way. */
+  etcd?: string;
 }
 
 function options(argv: readonly string[]): Options {
   const o: Options = { seconds: 10, workers: 64, valueBytes: 256, keys: 1000 };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]?.replace(/^--/, "");
+    if (name === "etcd") {
+      const path = argv[i + 1];
+      if (path === undefined || path === "") throw new Error("--etcd needs the path of an etcd binary");
+      o.etcd = path;
+      continue;
+    }
     const value = Number(argv[i + 1]);
     if (!Number.isInteger(value) || value <= 0) throw new Error(`bad value for ${argv[i]}`);
     if (name === "seconds") o.seconds = value;
@@ -89,8 +99,8 @@ async function load(
   };
 }
 
-async function main(): Promise<void> {
-  const o = options(process.argv.slice(2));
+/** Starts a three-member cluster (detcd, or the etcd binary given), loads it and emits the figures. */
+async function measureCluster(o: Options, server: "detcd" | "etcd"): Promise<void> {
   const dir = tempDir("bench");
   const ports = await memberPorts(["bench0", "bench1", "bench2"]);
   const procs = ports.map((m) =>
@@ -104,7 +114,9 @@ async function main(): Promise<void> {
             ? "--election-timeout=1000"
             : f,
       ),
-      { compiled: true },
+      server === "etcd" && o.etcd !== undefined
+        ? { executable: o.etcd }
+        : { compiled: true },
     ),
   );
   try {
@@ -141,19 +153,18 @@ async function main(): Promise<void> {
       };
     };
     const puts = await measured((w, i) => etcd.put(key(w, i)).value(value).exec());
-    emit("server-puts", {
+    const prefix = server === "detcd" ? "server" : "etcd";
+    emit(`${prefix}-puts`, {
       workers: o.workers,
       valueBytes: o.valueBytes,
       ...puts,
-      etcdReferenceOpsPerSec: 3800,
-      etcdReferenceP99Ms: 51,
+      ...(server === "detcd" ? { etcdReferenceOpsPerSec: 3800, etcdReferenceP99Ms: 51 } : {}),
     });
     const gets = await measured((w, i) => etcd.get(key(w, i)).string());
-    emit("server-linearizable-gets", {
+    emit(`${prefix}-linearizable-gets`, {
       workers: o.workers,
       ...gets,
-      etcdReferenceOpsPerSec: 2600,
-      etcdReferenceP99Ms: 94,
+      ...(server === "detcd" ? { etcdReferenceOpsPerSec: 2600, etcdReferenceP99Ms: 94 } : {}),
     });
     etcd.close();
   } finally {
@@ -161,4 +172,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const o = options(process.argv.slice(2));
+await measureCluster(o, "detcd");
+if (o.etcd !== undefined) await measureCluster(o, "etcd");

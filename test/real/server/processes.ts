@@ -18,6 +18,11 @@ export interface DetcdProcess {
 export interface StartOptions {
   /** Run the build in dist/ (what `npx detcd` runs) instead of the sources under tsx. */
   readonly compiled?: boolean;
+  /**
+   * Run this executable with the same flags instead of detcd (the server bench runs etcd itself
+   * this way, for a reference taken on the same machine at the same moment).
+   */
+  readonly executable?: string;
 }
 
 export function startDetcd(
@@ -28,7 +33,11 @@ export function startDetcd(
   // DETCD_NODE_ARGS adds node options to every member (e.g. --cpu-prof for profiling a bench).
   const nodeArgs = (process.env["DETCD_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "");
   const entry = options.compiled === true ? [COMPILED] : ["--import", "tsx", DETCD];
-  const child = spawn(process.execPath, [...nodeArgs, ...entry, ...flags], {
+  const [command, args] =
+    options.executable === undefined
+      ? [process.execPath, [...nodeArgs, ...entry, ...flags]]
+      : [options.executable, [...flags]];
+  const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NODE_NO_WARNINGS: "1" },
