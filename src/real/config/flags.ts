@@ -33,7 +33,7 @@ function flag(
 export const FLAG_SPECS: readonly FlagSpec[] = [
   flag("name", "Member", "default", "Human-readable name of this member."),
   flag("data-dir", "Member", "${name}.etcd", "Directory holding this member's data."),
-  flag("snapshot-count", "Member", "10000", "Committed entries between two snapshots."),
+  flag("snapshot-count", "Member", "100000", "Committed entries between two snapshots."),
   flag("heartbeat-interval", "Member", "100", "Leader heartbeat interval in milliseconds."),
   flag("election-timeout", "Member", "1000", "Election timeout in milliseconds."),
   flag("listen-peer-urls", "Member", "http://localhost:2380", "URLs to serve peers on."),

@@ -97,7 +97,8 @@ export interface ConfigError {
 }
 
 export const DEFAULT_NAME = "default";
-export const DEFAULT_SNAPSHOT_COUNT = 10_000;
+// etcd 3.2 raised its default from 10,000 to 100,000; `etcd --help` of 3.4 prints 100000.
+export const DEFAULT_SNAPSHOT_COUNT = 100_000;
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
 /** etcd warns above this quota (8 GiB). */
 export const MAX_QUOTA_BACKEND_BYTES = 8 * 1024 * 1024 * 1024;

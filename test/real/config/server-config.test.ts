@@ -54,7 +54,7 @@ describe("defaults", () => {
       initialClusterToken: "etcd-cluster",
       heartbeatIntervalMs: 100,
       electionTimeoutMs: 1000,
-      snapshotCount: 10000,
+      snapshotCount: 100000,
       quotaBackendBytes: 2147483648,
       maxRequestBytes: 1572864,
       maxTxnOps: 128,
@@ -98,7 +98,7 @@ describe("defaults", () => {
 
   it("0 means the default for --snapshot-count and --quota-backend-bytes, as in etcd", () => {
     const c = parse(["--snapshot-count", "0", "--quota-backend-bytes", "0"]);
-    expect(c.snapshotCount).toBe(10000);
+    expect(c.snapshotCount).toBe(100000);
     expect(c.quotaBackendBytes).toBe(2 * 1024 ** 3);
   });
 
@@ -586,7 +586,7 @@ describe("--help and --version", () => {
       const e = fail(argv);
       expect(e.kind).toBe("help");
       expect(e.exitCode).toBe(0);
-      expect(e.message).toContain("--snapshot-count '10000'");
+      expect(e.message).toContain("--snapshot-count '100000'");
       expect(e.message).toContain("--initial-cluster 'default=http://localhost:2380'");
       for (const spec of FLAG_SPECS) expect(e.message).toContain(`--${spec.name}`);
     }
