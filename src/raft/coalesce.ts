@@ -9,51 +9,80 @@ import type { Entry, Message, NodeId } from "./types.js";
 /** A merged append stays below this many bytes of entry data (raft's MaxSizePerMsg spirit). */
 const MAX_MERGED_ENTRY_BYTES = 1 << 20;
 
+/**
+ * A message of the output and what has been merged into it: `entries` is a private copy that
+ * later appends and proposals are pushed onto (so merging n messages copies each entry once).
+ */
+interface Slot {
+  msg: Message;
+  entries: Entry[] | undefined;
+  /** Entry data bytes of `entries` (MsgApp only; -1 until first needed). */
+  bytes: number;
+  commit: number;
+}
+
 export function coalesceMessages(messages: readonly Message[]): Message[] {
   if (messages.length < 2) return messages.slice();
-  const out: Message[] = [];
-  const lastTo = new Map<NodeId, number>();
+  const slots: Slot[] = [];
+  const lastTo = new Map<NodeId, Slot>();
   for (const m of messages) {
-    const at = lastTo.get(m.to);
-    const merged = at === undefined ? undefined : merge(out[at] as Message, m);
-    if (merged !== undefined && at !== undefined) {
-      out[at] = merged;
-      continue;
-    }
-    lastTo.set(m.to, out.length);
-    out.push(m);
+    const slot = lastTo.get(m.to);
+    if (slot !== undefined && absorb(slot, m)) continue;
+    const fresh: Slot = { msg: m, entries: undefined, bytes: -1, commit: m.commit };
+    lastTo.set(m.to, fresh);
+    slots.push(fresh);
   }
-  return out;
+  return slots.map(messageOf);
 }
 
-function merge(prev: Message, next: Message): Message | undefined {
-  if (prev.type !== next.type || prev.from !== next.from || prev.term !== next.term) {
-    return undefined;
-  }
+function messageOf(slot: Slot): Message {
+  if (slot.entries === undefined) return slot.msg;
+  return slot.msg.type === "MsgApp"
+    ? { ...slot.msg, entries: slot.entries, commit: slot.commit }
+    : { ...slot.msg, entries: slot.entries };
+}
+
+/** Merges `next` into the slot if together they say what one message would; false if not. */
+function absorb(slot: Slot, next: Message): boolean {
+  const prev = slot.msg;
+  if (prev.type !== next.type || prev.from !== next.from || prev.term !== next.term) return false;
   switch (prev.type) {
     case "MsgApp":
-      return mergeAppends(prev, next);
+      return absorbAppend(slot, next);
     case "MsgProp":
-      return { ...prev, entries: [...prev.entries, ...next.entries] };
+      push(slot, next.entries);
+      return true;
     case "MsgAppResp":
       // A later acknowledgement of a longer log says all an earlier one did.
-      return !prev.reject && !next.reject && next.index >= prev.index ? next : undefined;
+      if (prev.reject || next.reject || next.index < prev.index) return false;
+      slot.msg = next;
+      return true;
     default:
-      return undefined;
+      return false;
   }
 }
 
-function mergeAppends(prev: Message, next: Message): Message | undefined {
-  const last = prev.entries[prev.entries.length - 1];
-  const lastIndex = prev.index + prev.entries.length;
+function absorbAppend(slot: Slot, next: Message): boolean {
+  const prev = slot.msg;
+  const entries = slot.entries ?? prev.entries;
+  const last = entries[entries.length - 1];
+  const lastIndex = prev.index + entries.length;
   const lastTerm = last === undefined ? prev.logTerm : last.term;
-  if (next.index !== lastIndex || next.logTerm !== lastTerm || next.commit < prev.commit) {
-    return undefined;
+  if (next.index !== lastIndex || next.logTerm !== lastTerm || next.commit < slot.commit) {
+    return false;
   }
-  if (entryBytes(prev.entries) + entryBytes(next.entries) > MAX_MERGED_ENTRY_BYTES) {
-    return undefined;
-  }
-  return { ...prev, entries: [...prev.entries, ...next.entries], commit: next.commit };
+  if (slot.bytes < 0) slot.bytes = entryBytes(entries);
+  const added = entryBytes(next.entries);
+  if (slot.bytes + added > MAX_MERGED_ENTRY_BYTES) return false;
+  slot.bytes += added;
+  push(slot, next.entries);
+  slot.commit = next.commit;
+  return true;
+}
+
+function push(slot: Slot, more: readonly Entry[]): void {
+  slot.entries ??= slot.msg.entries.slice();
+  for (const e of more) slot.entries.push(e);
 }
 
 function entryBytes(entries: readonly Entry[]): number {

@@ -83,4 +83,26 @@ describe("coalesceMessages", () => {
       ["MsgAppResp", 3, 0, 8, true],
     ]);
   });
+
+  it("merges a long run of appends into one without changing the messages it was given", () => {
+    const input = Array.from({ length: 50 }, (_, i) =>
+      msg({ type: "MsgApp", to: 2, index: 10 + i, logTerm: 2, entries: [entry(11 + i)], commit: i }),
+    );
+    const out = coalesceMessages(input);
+    expect(out).toHaveLength(1);
+    expect(out[0]?.entries.map((e) => e.index)).toEqual(input.map((m) => m.index + 1));
+    expect(out[0]?.commit).toBe(49);
+    for (const m of input) expect(m.entries).toHaveLength(1);
+  });
+
+  it("stops a run of small appends at the byte cap and starts the next message there", () => {
+    const input = Array.from({ length: 5 }, (_, i) =>
+      msg({ type: "MsgApp", to: 2, index: i, logTerm: 2, entries: [entry(i + 1, 2, 300 * 1024)] }),
+    );
+    const out = coalesceMessages(input);
+    expect(out.map((m) => [m.index, m.entries.length])).toEqual([
+      [0, 3],
+      [3, 2],
+    ]);
+  });
 });
