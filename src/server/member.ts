@@ -1833,7 +1833,11 @@ export class Member {
   }
 
   private flushWatches(): void {
-    for (const w of [...this.watches]) {
+    // Most passes of the Ready loop find nothing queued: allocate only when some stream has events.
+    let due: OpenWatch[] | undefined;
+    for (const w of this.watches) if (w.stream.queued > 0) (due ??= []).push(w);
+    if (due === undefined) return;
+    for (const w of due) {
       if (w.stream.queued === 0) continue;
       const responses: WatchResponse[] = [];
       // take() refills the queue from the log, so drain until the stream has caught up.
