@@ -32,7 +32,8 @@ function options(argv: readonly string[]): Options {
     const name = argv[i]?.replace(/^--/, "");
     if (name === "etcd") {
       const path = argv[i + 1];
-      if (path === undefined || path === "") throw new Error("--etcd needs the path of an etcd binary");
+      if (path === undefined || path === "")
+        throw new Error("--etcd needs the path of an etcd binary");
       o.etcd = path;
       continue;
     }
@@ -114,9 +115,7 @@ async function measureCluster(o: Options, server: "detcd" | "etcd"): Promise<voi
             ? "--election-timeout=1000"
             : f,
       ),
-      server === "etcd" && o.etcd !== undefined
-        ? { executable: o.etcd }
-        : { compiled: true },
+      server === "etcd" && o.etcd !== undefined ? { executable: o.etcd } : { compiled: true },
     ),
   );
   try {

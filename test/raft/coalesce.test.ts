@@ -86,7 +86,14 @@ describe("coalesceMessages", () => {
 
   it("merges a long run of appends into one without changing the messages it was given", () => {
     const input = Array.from({ length: 50 }, (_, i) =>
-      msg({ type: "MsgApp", to: 2, index: 10 + i, logTerm: 2, entries: [entry(11 + i)], commit: i }),
+      msg({
+        type: "MsgApp",
+        to: 2,
+        index: 10 + i,
+        logTerm: 2,
+        entries: [entry(11 + i)],
+        commit: i,
+      }),
     );
     const out = coalesceMessages(input);
     expect(out).toHaveLength(1);
