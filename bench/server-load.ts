@@ -3,7 +3,8 @@
 // then linearizable gets/s, each with p50 and p99 latency. One JSON line per figure.
 // With --etcd PATH it then runs the same load against a three-member cluster of that etcd binary
 // (Debian's etcd-server installs /usr/bin/etcd), so both figures come from one machine and moment.
-//   npm run bench:server -- [--seconds N] [--workers N] [--value-bytes N] [--keys N] [--etcd PATH]
+//   npm run bench:server -- [--seconds N] [--workers N] [--value-bytes N] [--keys N] [--members N]
+//                            [--etcd PATH]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
@@ -22,12 +23,14 @@ interface Options {
   workers: number;
   valueBytes: number;
   keys: number;
+  /** Cluster size (3 for the figures etcd's reference was taken with). */
+  members: number;
   /** An etcd binary to measure after detcd, the same way. */
   etcd?: string;
 }
 
 function options(argv: readonly string[]): Options {
-  const o: Options = { seconds: 10, workers: 64, valueBytes: 256, keys: 1000 };
+  const o: Options = { seconds: 10, workers: 64, valueBytes: 256, keys: 1000, members: 3 };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]?.replace(/^--/, "");
     if (name === "etcd") {
@@ -43,6 +46,7 @@ function options(argv: readonly string[]): Options {
     else if (name === "workers") o.workers = value;
     else if (name === "value-bytes") o.valueBytes = value;
     else if (name === "keys") o.keys = value;
+    else if (name === "members") o.members = value;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return o;
@@ -103,7 +107,7 @@ async function load(
 /** Starts a three-member cluster (detcd, or the etcd binary given), loads it and emits the figures. */
 async function measureCluster(o: Options, server: "detcd" | "etcd"): Promise<void> {
   const dir = tempDir("bench");
-  const ports = await memberPorts(["bench0", "bench1", "bench2"]);
+  const ports = await memberPorts(Array.from({ length: o.members }, (_, i) => `bench${i}`));
   const procs = ports.map((m) =>
     startDetcd(
       m.name,
