@@ -1,7 +1,7 @@
 // npm run bench:server: a load generator against a three-member detcd cluster on loopback, the
 // way etcd's reference figures were taken (the etcd3 npm client, 64 concurrent workers): puts/s,
 // then linearizable gets/s, each with p50 and p99 latency. One JSON line per figure.
-// With --etcd PATH it then runs the same load against a three-member cluster of that etcd binary
+// With --etcd PATH it then runs the same load against a cluster of that etcd binary of the same size
 // (Debian's etcd-server installs /usr/bin/etcd), so both figures come from one machine and moment.
 //   npm run bench:server -- [--seconds N] [--workers N] [--value-bytes N] [--keys N] [--members N]
 //                            [--etcd PATH]
@@ -104,8 +104,11 @@ async function load(
   };
 }
 
-/** Starts a three-member cluster (detcd, or the etcd binary given), loads it and emits the figures. */
-async function measureCluster(o: Options, server: "detcd" | "etcd"): Promise<void> {
+/**
+ * Starts a cluster of `o.members` (detcd's build, or the etcd binary `etcd` when given), loads it
+ * and emits the figures.
+ */
+async function measureCluster(o: Options, etcdBinary?: string): Promise<void> {
   const dir = tempDir("bench");
   const ports = await memberPorts(Array.from({ length: o.members }, (_, i) => `bench${i}`));
   const procs = ports.map((m) =>
@@ -119,7 +122,7 @@ async function measureCluster(o: Options, server: "detcd" | "etcd"): Promise<voi
             ? "--election-timeout=1000"
             : f,
       ),
-      server === "etcd" && o.etcd !== undefined ? { executable: o.etcd } : { compiled: true },
+      etcdBinary === undefined ? { compiled: true } : { executable: etcdBinary },
     ),
   );
   try {
@@ -156,18 +159,18 @@ async function measureCluster(o: Options, server: "detcd" | "etcd"): Promise<voi
       };
     };
     const puts = await measured((w, i) => etcd.put(key(w, i)).value(value).exec());
-    const prefix = server === "detcd" ? "server" : "etcd";
+    const prefix = etcdBinary === undefined ? "server" : "etcd";
     emit(`${prefix}-puts`, {
       workers: o.workers,
       valueBytes: o.valueBytes,
       ...puts,
-      ...(server === "detcd" ? { etcdReferenceOpsPerSec: 3800, etcdReferenceP99Ms: 51 } : {}),
+      ...(etcdBinary === undefined ? { etcdReferenceOpsPerSec: 3800, etcdReferenceP99Ms: 51 } : {}),
     });
     const gets = await measured((w, i) => etcd.get(key(w, i)).string());
     emit(`${prefix}-linearizable-gets`, {
       workers: o.workers,
       ...gets,
-      ...(server === "detcd" ? { etcdReferenceOpsPerSec: 2600, etcdReferenceP99Ms: 94 } : {}),
+      ...(etcdBinary === undefined ? { etcdReferenceOpsPerSec: 2600, etcdReferenceP99Ms: 94 } : {}),
     });
     etcd.close();
   } finally {
@@ -176,5 +179,5 @@ async function measureCluster(o: Options, server: "detcd" | "etcd"): Promise<voi
 }
 
 const o = options(process.argv.slice(2));
-await measureCluster(o, "detcd");
-if (o.etcd !== undefined) await measureCluster(o, "etcd");
+await measureCluster(o);
+if (o.etcd !== undefined) await measureCluster(o, o.etcd);
