@@ -1,6 +1,6 @@
 // One client port for gRPC and HTTP/1.1, as etcd serves both on --listen-client-urls: a TCP
 // server reads the first bytes of each connection; the HTTP/2 connection preface goes to grpc-js
-// (through its connection injector), anything else to a node:http server running the given handler
+// (through its connection injector, whose unary calls unary-http2.ts serves), anything else to a node:http server running the given handler
 // (/health, /metrics, /version; 404 when there is none).
 //
 // An address with TLS (an https URL) is a tls.Server instead: the handshake's ALPN protocol picks
@@ -30,7 +30,13 @@ import {
 } from "node:tls";
 import type { TlsEndpoint } from "../tls/reloading-tls.js";
 import type { Backend } from "./backend.js";
-import { createGrpcServer, type GrpcServerOptions } from "./server.js";
+import {
+  createGrpcServer,
+  DEFAULT_MAX_REQUEST_BYTES,
+  GRPC_OVERHEAD_BYTES,
+  type GrpcServerOptions,
+} from "./server.js";
+import { unaryInjector } from "./unary-http2.js";
 
 export interface ClientServerOptions {
   readonly backend: Backend;
@@ -52,6 +58,8 @@ export interface ClientServer {
   readonly ports: number[];
   /** Stops listening, ends every connection (gRPC streams get a GOAWAY), and resolves when done. */
   close(): Promise<void>;
+  /** Whether unary calls are served from HTTP/2 directly rather than through grpc-js. */
+  readonly unaryDirect: boolean;
 }
 
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -112,8 +120,14 @@ function listenOn(server: NetServer, host: string, port: number): Promise<number
 }
 
 export async function startClientServer(options: ClientServerOptions): Promise<ClientServer> {
-  const grpcServer = createGrpcServer(options.backend, options.grpc);
-  const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+  const { server: grpcServer, unary } = createGrpcServer(options.backend, options.grpc);
+  const maxRequestBytes = options.grpc?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const { injector, direct } = unaryInjector(
+    grpcServer,
+    ServerCredentials.createInsecure(),
+    unary,
+    maxRequestBytes + GRPC_OVERHEAD_BYTES,
+  );
   const httpServer = createHttpServer(options.http ?? notFound);
   const sockets = new Set<Socket>();
   const route = (socket: Socket, to: Destination): void => {
@@ -156,7 +170,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     closing ??= closeAll(servers, sockets, injector, httpServer, grpcServer);
     return closing;
   };
-  return { ports, close };
+  return { ports, close, unaryDirect: direct };
 }
 
 function tlsOptions(tls: TlsEndpoint | undefined) {

@@ -48,6 +48,7 @@ import {
   statusOfException,
   type StatusObject,
 } from "./status.js";
+import type { UnaryMethod } from "./unary-http2.js";
 
 /** etcd's default --max-request-bytes (1.5 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -83,10 +84,21 @@ interface Context {
   readonly options: GrpcServerOptions;
   /** The newest header the backend sent, for answers that have none of their own. */
   latestHeader: ResponseHeader;
+  /** Every unary method registered, by HTTP/2 path. */
+  readonly unary: Map<string, UnaryMethod>;
+}
+
+/** The grpc-js server, and its unary methods for serving straight from HTTP/2 (unary-http2.ts). */
+export interface EtcdGrpcServer {
+  readonly server: Server;
+  readonly unary: ReadonlyMap<string, UnaryMethod>;
 }
 
 /** A grpc-js Server with etcd's services registered; bind it or feed it connections. */
-export function createGrpcServer(backend: Backend, options: GrpcServerOptions = {}): Server {
+export function createGrpcServer(
+  backend: Backend,
+  options: GrpcServerOptions = {},
+): EtcdGrpcServer {
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const server = new Server({
     "grpc.max_receive_message_length": maxRequestBytes + GRPC_OVERHEAD_BYTES,
@@ -99,6 +111,7 @@ export function createGrpcServer(backend: Backend, options: GrpcServerOptions = 
     backend,
     options,
     latestHeader: { cluster_id: 0n, member_id: 0n, revision: 0, raft_term: 0 },
+    unary: new Map(),
   };
   const services: Partial<Record<ServiceName, Record<string, Handler>>> = {
     "etcdserverpb.KV": kvHandlers(ctx),
@@ -111,7 +124,7 @@ export function createGrpcServer(backend: Backend, options: GrpcServerOptions = 
   for (const [name, handlers] of Object.entries(services)) {
     server.addService(rawServiceDefinition(name as ServiceName), handlers);
   }
-  return server;
+  return { server, unary: ctx.unary };
 }
 
 // ---- unary calls -----------------------------------------------------------------------------------
@@ -156,13 +169,17 @@ export function credentialsOf(call: {
   readonly metadata: Metadata;
   getAuthContext?: () => unknown;
 }): CallCredentials {
-  const token = call.metadata.get("token")[0];
-  const context = call.getAuthContext?.() as
+  return credentialsFrom(call.metadata.get("token")[0], call.getAuthContext?.());
+}
+
+/** Credentials from a "token" metadata value and an auth context (grpc-js's shape). */
+export function credentialsFrom(token: unknown, authContext: unknown): CallCredentials {
+  const context = authContext as
     { sslPeerCertificate?: { subject?: { CN?: string | string[] } } } | undefined;
   const cn = context?.sslPeerCertificate?.subject?.CN;
   const commonName = Array.isArray(cn) ? cn[0] : cn;
   return {
-    ...(token === undefined ? {} : { token: token.toString() }),
+    ...(token === undefined ? {} : { token: String(token) }),
     ...(commonName === undefined ? {} : { commonName }),
   };
 }
@@ -171,16 +188,16 @@ export function credentialsOf(call: {
 function withCaller(
   ctx: Context,
   m: MethodInfo,
-  call: { readonly metadata: Metadata; getAuthContext?: () => unknown },
+  credentials: () => CallCredentials,
   fail: (error: EtcdError) => void,
   then: (as: AuthInfo | undefined) => void,
 ): void {
   const auth = ctx.backend.auth;
   if (auth === undefined || WITHOUT_CREDENTIALS.has(m.method)) return then(undefined);
-  auth.credentials(credentialsOf(call), (r) => (r.ok ? then(r.value) : fail(r.error)));
+  auth.credentials(credentials(), (r) => (r.ok ? then(r.value) : fail(r.error)));
 }
 
-/** A unary handler: decode, resolve the caller, call the backend, answer once. */
+/** A unary method: decode, resolve the caller, call the backend, answer once. */
 function unary<Q, R>(
   ctx: Context,
   m: MethodInfo,
@@ -188,52 +205,61 @@ function unary<Q, R>(
 ): Handler {
   const { req: reqCodec, resp: respCodec } = codecsOf(m);
   const observer = ctx.options.observer;
-  return ((call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-    observer?.started?.(m);
-    let answered = false;
-    const fail = (status: StatusObject & Error): void => {
-      observer?.handled?.(m, status.code);
-      callback(status);
-    };
-    const done: Done<R> = (result: Result<R, EtcdError>) => {
-      if (answered) return;
-      answered = true;
-      if (!result.ok) return fail(statusOfEtcdError(result.error));
-      let bytes: Uint8Array;
+  const method: UnaryMethod = {
+    serve(request, credentials, answer) {
+      observer?.started?.(m);
+      let answered = false;
+      const fail = (status: StatusObject & Error): void => {
+        observer?.handled?.(m, status.code);
+        answer({ ok: false, status });
+      };
+      const done: Done<R> = (result: Result<R, EtcdError>) => {
+        if (answered) return;
+        answered = true;
+        if (!result.ok) return fail(statusOfEtcdError(result.error));
+        let bytes: Uint8Array;
+        try {
+          bytes = respCodec.encode(result.value);
+        } catch (e) {
+          return fail(internal(ctx, m, e));
+        }
+        noteHeader(ctx, result.value);
+        observer?.handled?.(m, Status.OK);
+        answer({ ok: true, bytes: toBuffer(bytes) });
+      };
+      let req: Q;
       try {
-        bytes = respCodec.encode(result.value);
+        req = reqCodec.decode(request) as Q;
       } catch (e) {
-        return fail(internal(ctx, m, e));
+        answered = true;
+        return fail(statusOfException(e));
       }
-      noteHeader(ctx, result.value);
-      observer?.handled?.(m, Status.OK);
-      callback(null, toBuffer(bytes));
-    };
-    let req: Q;
-    try {
-      req = reqCodec.decode(call.request) as Q;
-    } catch (e) {
-      answered = true;
-      return fail(statusOfException(e));
-    }
-    const run = (as: AuthInfo | undefined): void => {
+      const run = (as: AuthInfo | undefined): void => {
+        try {
+          invoke(req, done, as);
+        } catch (e) {
+          // The request decoded, so whatever the backend threw is a bug of ours.
+          if (answered) return void ctx.options.onInternalError?.(m, e);
+          answered = true;
+          fail(internal(ctx, m, e));
+        }
+      };
       try {
-        invoke(req, done, as);
+        withCaller(ctx, m, credentials, (e) => done({ ok: false, error: e }), run);
       } catch (e) {
-        // The request decoded, so whatever the backend threw is a bug of ours.
         if (answered) return void ctx.options.onInternalError?.(m, e);
         answered = true;
         fail(internal(ctx, m, e));
       }
-    };
-    try {
-      withCaller(ctx, m, call, (e) => done({ ok: false, error: e }), run);
-    } catch (e) {
-      if (answered) return void ctx.options.onInternalError?.(m, e);
-      answered = true;
-      fail(internal(ctx, m, e));
-    }
-  }) as Handler;
+    },
+  };
+  ctx.unary.set(m.path, method);
+  return ((call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) =>
+    method.serve(
+      call.request,
+      () => credentialsOf(call),
+      (reply) => (reply.ok ? callback(null, reply.bytes) : callback(reply.status)),
+    )) as Handler;
 }
 
 function kvHandlers(ctx: Context): Record<string, Handler> {
@@ -471,7 +497,7 @@ function rangeStreamHandler(ctx: Context): Handler {
           },
           as,
         );
-      withCaller(ctx, m, call, fail, serve);
+      withCaller(ctx, m, () => credentialsOf(call), fail, serve);
     } catch (e) {
       end(failed(ctx, m, e));
     }
@@ -516,7 +542,13 @@ function snapshotHandler(ctx: Context): Handler {
         }
       }, as);
     try {
-      withCaller(ctx, m, call, (e) => end(statusOfEtcdError(e)), serve);
+      withCaller(
+        ctx,
+        m,
+        () => credentialsOf(call),
+        (e) => end(statusOfEtcdError(e)),
+        serve,
+      );
     } catch (e) {
       end(internal(ctx, m, e));
     }
