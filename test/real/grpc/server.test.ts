@@ -9,16 +9,14 @@ import { EtcdClient, EtcdClientError } from "../../../src/real/grpc/client.js";
 import { startClientServer, type ClientServer } from "../../../src/real/grpc/client-port.js";
 import type { MethodInfo } from "../../../src/real/grpc/services.js";
 import { utf8 } from "../../../src/lib/bytes.js";
+import { stubBackend } from "./stub-backend.js";
 
 const watchLog: string[] = [];
 const internalErrors: string[] = [];
 const handled: string[] = [];
 
 function scriptedBackend(): Backend {
-  const unused = (): never => {
-    throw new Error("not scripted");
-  };
-  return {
+  return stubBackend({
     range: (req, done) => {
       const key = new TextDecoder().decode(req.key);
       if (key === "throw") throw new Error("boom in range");
@@ -31,23 +29,10 @@ function scriptedBackend(): Backend {
       done(ok({ header: header(7), kvs: [], more: false, count: req.key.length }));
     },
     put: (_req, done) => setTimeout(() => done(err(Errors.TooManyRequests)), 5),
-    deleteRange: unused,
-    txn: unused,
-    compact: unused,
-    hashKV: unused,
-    leaseGrant: unused,
-    leaseRevoke: unused,
     leaseKeepAlive: (req, done) =>
       req.ID === 13n
         ? done(err(Errors.NotLeader))
         : done(ok({ header: header(3), ID: req.ID, TTL: 9 })),
-    leaseTimeToLive: unused,
-    leaseLeases: unused,
-    memberAdd: unused,
-    memberRemove: unused,
-    memberUpdate: unused,
-    memberList: unused,
-    memberPromote: unused,
     watch: (onResponses: (r: WatchResponse[]) => void) => {
       watchLog.push("open");
       return {
@@ -69,13 +54,8 @@ function scriptedBackend(): Backend {
         close: () => watchLog.push("close"),
       };
     },
-    status: unused,
-    alarm: unused,
-    defragment: unused,
-    hash: unused,
-    moveLeader: unused,
     snapshot: (done) => done(err(Errors.Stopped)),
-  };
+  });
 }
 
 let server: ClientServer;

@@ -11,39 +11,16 @@ import type { Backend, CallCredentials, Done } from "../../../src/real/grpc/back
 import { startClientServer, type ClientServer } from "../../../src/real/grpc/client-port.js";
 import { codecFor } from "../../../src/real/grpc/codec.js";
 import { singleMessage, timeoutMs } from "../../../src/real/grpc/unary-http2.js";
+import { stubBackend } from "./stub-backend.js";
 
 const tokens: (string | undefined)[] = [];
 
 function backend(): Backend {
-  const unused = (): never => {
-    throw new Error("not scripted");
-  };
-  return {
+  return stubBackend({
     range: (req, done) =>
       done(ok({ header: header(4), kvs: [], more: false, count: req.key.length })),
     // Never answers: the call's deadline decides.
     put: () => {},
-    deleteRange: unused,
-    txn: unused,
-    compact: unused,
-    hashKV: unused,
-    leaseGrant: unused,
-    leaseRevoke: unused,
-    leaseKeepAlive: unused,
-    leaseTimeToLive: unused,
-    leaseLeases: unused,
-    memberAdd: unused,
-    memberRemove: unused,
-    memberUpdate: unused,
-    memberList: unused,
-    memberPromote: unused,
-    watch: unused,
-    status: unused,
-    alarm: unused,
-    defragment: unused,
-    hash: unused,
-    moveLeader: unused,
-    snapshot: unused,
     auth: {
       credentials: (c: CallCredentials, done: Done<undefined>) => {
         tokens.push(c.token);
@@ -51,7 +28,7 @@ function backend(): Backend {
       },
       credentialsNow: () => ok(undefined),
     } as unknown as Backend["auth"],
-  };
+  });
 }
 
 let server: ClientServer;
