@@ -30,12 +30,7 @@ import {
 } from "node:tls";
 import type { TlsEndpoint } from "../tls/reloading-tls.js";
 import type { Backend } from "./backend.js";
-import {
-  createGrpcServer,
-  DEFAULT_MAX_REQUEST_BYTES,
-  GRPC_OVERHEAD_BYTES,
-  type GrpcServerOptions,
-} from "./server.js";
+import { createGrpcServer, type GrpcServerOptions } from "./server.js";
 import { unaryInjector } from "./unary-http2.js";
 
 export interface ClientServerOptions {
@@ -120,13 +115,16 @@ function listenOn(server: NetServer, host: string, port: number): Promise<number
 }
 
 export async function startClientServer(options: ClientServerOptions): Promise<ClientServer> {
-  const { server: grpcServer, unary } = createGrpcServer(options.backend, options.grpc);
-  const maxRequestBytes = options.grpc?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const {
+    server: grpcServer,
+    unary,
+    maxReceiveBytes,
+  } = createGrpcServer(options.backend, options.grpc);
   const { injector, direct } = unaryInjector(
     grpcServer,
     ServerCredentials.createInsecure(),
     unary,
-    maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    maxReceiveBytes,
   );
   const httpServer = createHttpServer(options.http ?? notFound);
   const sockets = new Set<Socket>();

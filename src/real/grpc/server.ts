@@ -92,6 +92,8 @@ interface Context {
 export interface EtcdGrpcServer {
   readonly server: Server;
   readonly unary: ReadonlyMap<string, UnaryMethod>;
+  /** The largest request message accepted (grpc-js's receive limit). */
+  readonly maxReceiveBytes: number;
 }
 
 /** A grpc-js Server with etcd's services registered; bind it or feed it connections. */
@@ -99,9 +101,10 @@ export function createGrpcServer(
   backend: Backend,
   options: GrpcServerOptions = {},
 ): EtcdGrpcServer {
-  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const maxReceiveBytes =
+    (options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES;
   const server = new Server({
-    "grpc.max_receive_message_length": maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    "grpc.max_receive_message_length": maxReceiveBytes,
     "grpc.max_send_message_length": -1,
     // Nothing reads channelz (grpc's introspection service, which etcd does not serve either);
     // tracking it costs every call a few allocations and counters.
@@ -124,7 +127,7 @@ export function createGrpcServer(
   for (const [name, handlers] of Object.entries(services)) {
     server.addService(rawServiceDefinition(name as ServiceName), handlers);
   }
-  return { server, unary: ctx.unary };
+  return { server, unary: ctx.unary, maxReceiveBytes };
 }
 
 // ---- unary calls -----------------------------------------------------------------------------------

@@ -80,9 +80,11 @@ export function unaryInjector(
   maxReceiveBytes: number,
 ): UnaryInjector {
   const servers = (grpcServer as unknown as { http2Servers?: unknown }).http2Servers;
-  const before = servers instanceof Map ? new Set(servers.keys()) : undefined;
+  if (!(servers instanceof Map)) {
+    return { injector: grpcServer.createConnectionInjector(credentials), direct: false };
+  }
+  const before = new Set(servers.keys());
   const injector = grpcServer.createConnectionInjector(credentials);
-  if (!(servers instanceof Map) || before === undefined) return { injector, direct: false };
   const created = [...servers.keys()].filter((s) => !before.has(s));
   const http2 = created[0] as NodeJS.EventEmitter | undefined;
   if (created.length !== 1 || http2 === undefined || http2.listenerCount("stream") === 0) {
