@@ -1,5 +1,6 @@
 // Loading scenario files: YAML text -> validated, typed Scenario, or an error naming file, line and
 // field. The loader never throws on bad input.
+import { readFileSync } from "node:fs";
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { err, ok, type Result } from "../src/lib/result.js";
@@ -155,6 +156,24 @@ export function parseScenario(text: string, file: string): Result<Scenario, Scen
   const parsed = scenarioSchema.safeParse(doc.toJS());
   if (!parsed.success) return err(schemaError(parsed.error, doc, lineCounter, file));
   return ok(toScenario(parsed.data));
+}
+
+/** A scenario's text and its parsed value. */
+export interface ParsedScenario {
+  readonly text: string;
+  readonly value: Scenario;
+}
+
+/** Parses scenario text where bad input is the caller's bug or its user's: throws the error text. */
+export function parseScenarioOrThrow(text: string, file: string): ParsedScenario {
+  const parsed = parseScenario(text, file);
+  if (!parsed.ok) throw new Error(formatScenarioError(parsed.error));
+  return { text, value: parsed.value };
+}
+
+/** Reads and parses a scenario file, throwing the error text (file, line, field) if it is bad. */
+export function readScenarioFile(file: string): ParsedScenario {
+  return parseScenarioOrThrow(readFileSync(file, "utf8"), file);
 }
 
 function schemaError(

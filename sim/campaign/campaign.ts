@@ -3,6 +3,7 @@
 // job order, so the summary of a campaign does not depend on which worker was faster.
 import { fileURLToPath } from "node:url";
 import Tinypool from "tinypool";
+import { readScenarioFile, type ParsedScenario } from "../scenario.js";
 import { wallNowMs } from "../wall-time.js";
 import type { CampaignJob, Shard } from "./jobs.js";
 import type { JobResult, JobTask } from "./worker.js";
@@ -79,7 +80,18 @@ export async function runCampaign(
 ): Promise<CampaignSummary> {
   const started = wallNowMs();
   const workers = Math.max(1, options.workers);
-  const pool = new Tinypool({ filename: workerFile(), minThreads: workers, maxThreads: workers });
+  // Each scenario file is parsed once, here, and travels with its jobs: workers never parse it.
+  const files = new Map<string, ParsedScenario>();
+  for (const { source } of options.jobs) {
+    if (source.type === "file" && !files.has(source.file))
+      files.set(source.file, readScenarioFile(source.file));
+  }
+  const pool = new Tinypool({
+    filename: workerFile(),
+    minThreads: workers,
+    maxThreads: workers,
+    concurrentTasksPerWorker: LANES_PER_WORKER,
+  });
   const results: JobResult[] = [];
   const total = options.jobs.length;
   let next = 0;
@@ -91,6 +103,7 @@ export async function runCampaign(
       const job = options.jobs[next++] as CampaignJob;
       const task: JobTask = {
         job,
+        scenario: job.source.type === "file" ? files.get(job.source.file) : undefined,
         outDir: options.outDir,
         keepAll: options.keepAll,
         png: options.png ?? true,

@@ -1,17 +1,20 @@
 // One campaign job, run inside a worker thread (or in-process by tests): load or generate the
 // scenario, run it, and for a failing run (or every run with keepAll) write its folder and report.
 // Results are plain data, so they cross the thread boundary as structured clones.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+//
+// A worker starts by loading this module, so it imports only what every run needs. A file
+// scenario arrives parsed (the campaign parses each file once); the YAML parser, the schema, the
+// swarm generator and the report writer are loaded the first time a job needs them.
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeReport } from "../report/render.js";
-import { writeRunDir } from "../run-dir.js";
 import { runScenario } from "../run-scenario.js";
-import { formatScenarioError, parseScenario } from "../scenario.js";
+import type { ParsedScenario } from "../scenario.js";
 import type { CampaignJob } from "./jobs.js";
-import { swarmOptionsFor, swarmScenario } from "./swarm.js";
 
 export interface JobTask {
   readonly job: CampaignJob;
+  /** A file job's scenario, parsed once by the campaign; without it the worker reads the file. */
+  readonly scenario?: ParsedScenario;
   /** Where failing runs' folders (and swarm scenario files) go; undefined = nowhere. */
   readonly outDir: string | undefined;
   readonly keepAll: boolean;
@@ -38,37 +41,41 @@ export interface JobResult {
   readonly report: string | null;
 }
 
-const texts = new Map<string, string>();
+/** Files parsed in this thread, for tasks that come without their scenario. */
+const parsedFiles = new Map<string, ParsedScenario>();
 
-function fileText(file: string): string {
-  let text = texts.get(file);
-  if (text === undefined) {
-    text = readFileSync(file, "utf8");
-    texts.set(file, text);
-  }
-  return text;
-}
-
-/** The scenario text of a job and the file that holds it (swarm scenarios are written first). */
-function scenarioOf(task: JobTask): { file: string; text: string } {
+/** The scenario of a job and the file that replays it (swarm scenarios are written first). */
+async function scenarioOf(task: JobTask): Promise<{ file: string; scenario: ParsedScenario }> {
   const { source, seed } = task.job;
-  if (source.type === "file") return { file: source.file, text: fileText(source.file) };
+  if (source.type === "file") {
+    let scenario = task.scenario ?? parsedFiles.get(source.file);
+    if (scenario === undefined) {
+      const { readScenarioFile } = await import("../scenario.js");
+      scenario = readScenarioFile(source.file);
+      parsedFiles.set(source.file, scenario);
+    }
+    return { file: source.file, scenario };
+  }
+  const { swarmOptionsFor, swarmScenario } = await import("./swarm.js");
   const { name, text } = swarmScenario(seed, swarmOptionsFor(source.workload, seed));
   const dir = resolve(task.outDir ?? "reports", "swarm");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, text);
-  return { file, text };
+  const { parseScenarioOrThrow } = await import("../scenario.js");
+  return { file, scenario: parseScenarioOrThrow(text, file) };
 }
 
 export async function runJob(task: JobTask): Promise<JobResult> {
-  const { file, text } = scenarioOf(task);
-  const parsed = parseScenario(text, file);
-  if (!parsed.ok) throw new Error(formatScenarioError(parsed.error));
-  const artifacts = runScenario(parsed.value, task.job.seed, text);
+  const { file, scenario } = await scenarioOf(task);
+  const artifacts = runScenario(scenario.value, task.job.seed, scenario.text);
   const s = artifacts.summary;
   let report: string | null = null;
   if (task.outDir !== undefined && (!s.ok || task.keepAll)) {
+    const [{ writeRunDir }, { writeReport }] = await Promise.all([
+      import("../run-dir.js"),
+      import("../report/render.js"),
+    ]);
     report = writeRunDir(task.outDir, artifacts);
     await writeReport(report, artifacts, { png: task.png });
   }

@@ -31,15 +31,24 @@ export interface ReadRequest {
   answeredAtMs: number | undefined;
 }
 
+// An op id travels as 8 bytes, a big-endian float64. A scratch float and its bytes do the
+// conversion: reaching a small array's `.buffer` (as a DataView needs) would move its bytes off
+// the heap, which costs a call into the runtime for every proposal and every applied entry.
+const scratchFloat = new Float64Array(1);
+const scratchBytes = new Uint8Array(scratchFloat.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export function encodeOpId(id: number): Uint8Array {
+  scratchFloat[0] = id;
   const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setFloat64(0, id);
+  for (let i = 0; i < 8; i++) bytes[i] = scratchBytes[LITTLE_ENDIAN ? 7 - i : i] as number;
   return bytes;
 }
 
 export function decodeOpId(data: Uint8Array): number | undefined {
   if (data.length !== 8) return undefined;
-  return new DataView(data.buffer, data.byteOffset, 8).getFloat64(0);
+  for (let i = 0; i < 8; i++) scratchBytes[LITTLE_ENDIAN ? 7 - i : i] = data[i] as number;
+  return scratchFloat[0];
 }
 
 /** The operations of the run as the report shows them. */

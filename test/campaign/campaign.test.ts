@@ -1,6 +1,6 @@
 // Campaign building blocks: job lists and shards, globs, swarm scenarios that re-parse and replay,
-// worker-thread runs with failures, fail-fast and JUnit XML.
-import { mkdtempSync, readFileSync } from "node:fs";
+// worker-thread runs with failures, fail-fast and JUnit XML, and where a job's scenario comes from.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -9,8 +9,9 @@ import { expandGlob } from "../../sim/campaign/glob.js";
 import { parseShard, planJobs, WHOLE, type ScenarioSource } from "../../sim/campaign/jobs.js";
 import { junitXml } from "../../sim/campaign/junit.js";
 import { swarmScenario } from "../../sim/campaign/swarm.js";
+import { runJob } from "../../sim/campaign/worker.js";
 import { runScenario } from "../../sim/run-scenario.js";
-import { parseScenario } from "../../sim/scenario.js";
+import { parseScenario, readScenarioFile } from "../../sim/scenario.js";
 
 const short: ScenarioSource = { type: "file", file: "test/sim/testdata/raft-short.yaml" };
 const failing: ScenarioSource = { type: "file", file: "test/campaign/testdata/never-heals.yaml" };
@@ -122,5 +123,35 @@ describe("runCampaign on worker threads", () => {
     expect(s.failed).toBeGreaterThanOrEqual(1);
     expect(s.runs).toBeLessThanOrEqual(2);
     expect(s.skipped).toBe(12 - s.runs);
+  });
+});
+
+describe("campaign jobs and their scenarios", () => {
+  it("a job run from the campaign's parse and one that reads its file give the same run", async () => {
+    const [job] = planJobs([short], 3, 1, WHOLE);
+    const base = { job: job!, outDir: undefined, keepAll: false, png: false };
+    const fromFile = await runJob(base);
+    const fromParse = await runJob({ ...base, scenario: readScenarioFile(short.file) });
+    expect(fromFile.traceHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(fromParse.traceHash).toBe(fromFile.traceHash);
+    expect(fromParse.events).toBe(fromFile.events);
+  });
+
+  it("a bad scenario file stops the campaign before any run, naming file, line and field", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "detcd-campaign-bad-"));
+    const file = join(dir, "bad.yaml");
+    writeFileSync(
+      file,
+      readFileSync(short.file, "utf8").replace("profile: raft-proposals", "profile: nope"),
+    );
+    const jobs = planJobs([{ type: "file", file }], 1, 2, WHOLE);
+    const seen: number[] = [];
+    await expect(
+      runCampaign(
+        { jobs, workers: 1, shard: WHOLE, outDir: undefined, keepAll: false, failFast: false },
+        (r) => seen.push(r.index),
+      ),
+    ).rejects.toThrow(`${file}:5: workload.profile:`);
+    expect(seen).toEqual([]);
   });
 });
