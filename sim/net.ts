@@ -37,6 +37,8 @@ export interface NetworkStats {
 }
 
 interface Link {
+  readonly from: EndpointId;
+  readonly to: EndpointId;
   faults: LinkFaults;
   /** The latest delivery time scheduled on this link: FIFO unless a message is reordered. */
   lastDeliveryMs: number;
@@ -59,7 +61,9 @@ type Handler<M> = (from: EndpointId, message: M) => void;
 
 export class SimNetwork<M> implements Network<M> {
   private readonly handlers = new Map<EndpointId, Handler<M>>();
-  private readonly links = new Map<string, Link>();
+  /** Links by sender, then receiver (looked up on every send), and in order of creation. */
+  private readonly links = new Map<EndpointId, Map<EndpointId, Link>>();
+  private readonly linksInOrder: Link[] = [];
   /** Cut links, counted: overlapping partitions each add a cut and each removes only its own. */
   private readonly blocked = new Map<EndpointId, Map<EndpointId, number>>();
   private defaults: LinkFaults;
@@ -114,7 +118,7 @@ export class SimNetwork<M> implements Network<M> {
   /** Sets the faults of every link (existing and future) to `faults`. */
   setAllLinks(faults: LinkFaults): void {
     this.defaults = faults;
-    for (const link of this.links.values()) link.faults = faults;
+    for (const link of this.linksInOrder) link.faults = faults;
   }
 
   setLink(from: EndpointId, to: EndpointId, faults: LinkFaults): void {
@@ -206,10 +210,7 @@ export class SimNetwork<M> implements Network<M> {
   }
 
   unclogAll(): void {
-    for (const key of [...this.links.keys()]) {
-      const [from, to] = key.split("\u0000") as [string, string];
-      this.unclog(from, to);
-    }
+    for (const link of [...this.linksInOrder]) this.unclog(link.from, link.to);
   }
 
   // ---- internals ----
@@ -244,11 +245,13 @@ export class SimNetwork<M> implements Network<M> {
   }
 
   private link(from: EndpointId, to: EndpointId): Link {
-    const key = `${from}\u0000${to}`;
-    let link = this.links.get(key);
+    let row = this.links.get(from);
+    if (row === undefined) this.links.set(from, (row = new Map()));
+    let link = row.get(to);
     if (link === undefined) {
-      link = { faults: this.defaults, lastDeliveryMs: 0, clogged: false, held: [] };
-      this.links.set(key, link);
+      link = { from, to, faults: this.defaults, lastDeliveryMs: 0, clogged: false, held: [] };
+      row.set(to, link);
+      this.linksInOrder.push(link);
     }
     return link;
   }

@@ -22,11 +22,17 @@ export function hashString(text: string): number {
 /** Mixes 32-bit words into one digest, for the payload of an event. */
 export function digestWords(seed: number, ...words: number[]): number {
   let h = seed | 0;
-  for (const w of words) {
-    h = Math.imul(h ^ (w | 0), 0x9e3779b1);
-    h ^= h >>> 15;
-  }
+  for (const w of words) h = mixWord(h, w);
   return h >>> 0;
+}
+
+/**
+ * One step of digestWords, for digests computed on every event: `mixWord(mixWord(s, a), b) >>> 0`
+ * equals `digestWords(s, a, b)` without building an array of the words.
+ */
+export function mixWord(h: number, w: number): number {
+  const m = Math.imul(h ^ (w | 0), 0x9e3779b1);
+  return m ^ (m >>> 15);
 }
 
 /** Digest of a byte array (FNV-1a). */

@@ -14,7 +14,7 @@ import { Violations } from "../check/violation.js";
 import { SimDisk, type CrashMode, type SimDiskFaults } from "../disk.js";
 import { SimNetwork, type LinkFaults } from "../net.js";
 import { SimHost } from "../sim-host.js";
-import { digestWords, hashString } from "../trace-hash.js";
+import { hashString, mixWord } from "../trace-hash.js";
 import type { World } from "../world.js";
 import { DiskLog, MemoryLog, type MemberLog } from "./member-log.js";
 import { allIds, RaftMember, type RaftMemberOptions } from "./raft-member.js";
@@ -72,17 +72,16 @@ function inConf(conf: ConfState, id: NodeId): boolean {
 const CONF_CHANGE_ATTEMPTS = 40;
 
 function messageDigest(m: Message): number {
-  return digestWords(
-    hashString(m.type),
-    m.from,
-    m.to,
-    m.term,
-    m.logTerm,
-    m.index,
-    m.commit,
-    m.entries.length,
-    m.reject ? 1 : 0,
-  );
+  let h = hashString(m.type) | 0;
+  h = mixWord(h, m.from);
+  h = mixWord(h, m.to);
+  h = mixWord(h, m.term);
+  h = mixWord(h, m.logTerm);
+  h = mixWord(h, m.index);
+  h = mixWord(h, m.commit);
+  h = mixWord(h, m.entries.length);
+  h = mixWord(h, m.reject ? 1 : 0);
+  return h >>> 0;
 }
 
 export class RaftCluster {

@@ -21,12 +21,14 @@ import {
   type Status,
 } from "./types.js";
 
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+// Raft's current soft and hard state against what the last Ready handed out, field by field:
+// hasReady runs on every message and tick, so it compares without building the state objects.
+function hardStateMoved(r: Raft, prev: HardState): boolean {
+  return r.term !== prev.term || r.vote !== prev.vote || r.raftLog.committed !== prev.commit;
 }
 
-function sameSoftState(a: SoftState, b: SoftState): boolean {
-  return a.lead === b.lead && a.raftState === b.raftState;
+function softStateMoved(r: Raft, prev: SoftState): boolean {
+  return r.lead !== prev.lead || r.state !== prev.raftState;
 }
 
 /**
@@ -122,8 +124,8 @@ export class RawNode {
   hasReady(): boolean {
     const r = this.raft;
     return (
-      !sameSoftState(r.softState(), this.prevSoftState) ||
-      !sameHardState(r.hardState(), this.prevHardState) ||
+      softStateMoved(r, this.prevSoftState) ||
+      hardStateMoved(r, this.prevHardState) ||
       r.raftLog.unstable.nextSnapshot() !== undefined ||
       r.msgs.length > 0 ||
       r.readStates.length > 0 ||
@@ -135,15 +137,15 @@ export class RawNode {
   /** Takes the pending work as a Ready (see its contract); the next Ready holds only newer work. */
   ready(): Ready {
     const r = this.raft;
-    const softState = r.softState();
-    const hardState = r.hardState();
+    const prevHard = this.prevHardState;
+    const softState = softStateMoved(r, this.prevSoftState) ? r.softState() : undefined;
+    const hardState = hardStateMoved(r, prevHard) ? r.hardState() : undefined;
     const entries = r.raftLog.nextUnstableEntries();
     const snapshot = r.raftLog.unstable.nextSnapshot();
     const committedEntries = r.raftLog.nextCommittedEntries();
-    const hardStateChanged = !sameHardState(hardState, this.prevHardState);
     const rd: Ready = {
-      softState: sameSoftState(softState, this.prevSoftState) ? undefined : softState,
-      hardState: hardStateChanged ? hardState : undefined,
+      softState,
+      hardState,
       readStates: r.readStates,
       entries,
       snapshot,
@@ -153,13 +155,13 @@ export class RawNode {
       mustSync:
         entries.length > 0 ||
         snapshot !== undefined ||
-        hardState.term !== this.prevHardState.term ||
-        hardState.vote !== this.prevHardState.vote,
+        r.term !== prevHard.term ||
+        r.vote !== prevHard.vote,
     };
     r.msgs = [];
     r.readStates = [];
-    this.prevSoftState = softState;
-    this.prevHardState = hardState;
+    if (softState !== undefined) this.prevSoftState = softState;
+    if (hardState !== undefined) this.prevHardState = hardState;
     r.raftLog.unstable.acceptInProgress();
     const lastCommitted = committedEntries[committedEntries.length - 1];
     if (lastCommitted !== undefined) r.raftLog.acceptApplying(lastCommitted.index);

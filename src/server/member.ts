@@ -1434,7 +1434,7 @@ export class Member {
       const rd = this.node.ready();
       this.persist(rd);
       if (rd.softState !== undefined) this.onSoftState(rd.softState.raftState, rd.softState.lead);
-      for (const m of coalesceMessages(rd.messages)) this.sendRaft(m);
+      this.sendAll(rd.messages);
       for (const e of rd.committedEntries) this.applyEntry(e);
       this.finishReady(rd);
     }
@@ -1512,6 +1512,14 @@ export class Member {
     const applyNow = steady ? durablePrefix(rd.committedEntries, this.storage.lastIndex()) : 0;
     const early = { sent: leading && rd.messages.length > 0, applied: applyNow };
     if (!early.sent && applyNow === 0) return persist();
+    if (fp.quiet) {
+      // No failpoint armed: the same work in the same order as the steps below, run directly.
+      if (applyNow > 0 && leading) this.observeHardState(rd);
+      if (early.sent) this.sendAll(rd.messages);
+      for (let i = 0; i < applyNow; i++) this.applyEntry(rd.committedEntries[i] as Entry);
+      if (!this.stopped) persist();
+      return;
+    }
     const steps: Step[] = [];
     if (early.sent) steps.push(this.sendStep(rd.messages, fp, true));
     if (applyNow > 0) {
@@ -1532,18 +1540,28 @@ export class Member {
     this.observeAppend(rd);
     this.observeHardState(rd);
     if (rd.softState !== undefined) this.onSoftState(rd.softState.raftState, rd.softState.lead);
+    const snapshot = rd.snapshot;
+    if (fp.quiet && snapshot === undefined) {
+      // No failpoint armed: the same work in the same order as the steps below, run directly.
+      if (!early.sent) this.sendAll(rd.messages);
+      const committed = rd.committedEntries;
+      for (let i = early.applied; i < committed.length; i++) this.applyEntry(committed[i] as Entry);
+      return this.completeReady(rd);
+    }
     const steps: Step[] = [];
     if (!early.sent && rd.messages.length > 0) steps.push(this.sendStep(rd.messages, fp, false));
-    const snapshot = rd.snapshot;
     if (snapshot !== undefined) steps.push(this.installStep(snapshot, fp));
     steps.push(...this.applySteps(rd.committedEntries.slice(early.applied), fp));
-    runSteps(steps, () => {
-      if (this.stopped) return;
-      this.finishReady(rd);
-      this.persisting = false;
-      this.maybeSnapshot();
-      this.pump();
-    });
+    runSteps(steps, () => this.completeReady(rd));
+  }
+
+  /** The Ready's work is done: advance raft and take the next one. */
+  private completeReady(rd: Ready): void {
+    if (this.stopped) return;
+    this.finishReady(rd);
+    this.persisting = false;
+    this.maybeSnapshot();
+    this.pump();
   }
 
   private applySteps(entries: readonly Entry[], fp: Failpoints): Step[] {
@@ -1562,9 +1580,14 @@ export class Member {
     const after = leader ? "raftAfterLeaderSend" : "raftAfterFollowerSend";
     return (next) =>
       fp.pass(before, () => {
-        for (const m of coalesceMessages(messages)) this.sendRaft(m);
+        this.sendAll(messages);
         fp.pass(after, next);
       });
+  }
+
+  private sendAll(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    for (const m of coalesceMessages(messages)) this.sendRaft(m);
   }
 
   /** A leader's snapshot replaces the state machine: the applied index jumps to it. */

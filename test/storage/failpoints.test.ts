@@ -21,6 +21,17 @@ describe("Failpoints", () => {
     expect(ran).toBe(true);
   });
 
+  it("is quiet only while nothing is armed and hits are not counted", () => {
+    const { fp } = registry();
+    expect(fp.quiet).toBe(true);
+    fp.arm("beforeApply", { action: { kind: "stall", forMs: 5 }, times: 1 });
+    expect(fp.quiet).toBe(false);
+    fp.pass("beforeApply", () => {});
+    expect(fp.quiet).toBe(true); // disarmed itself after its one time
+    fp.trackHits();
+    expect(fp.quiet).toBe(false);
+  });
+
   it("crashes: the continuation never runs and the hook hears the point", () => {
     const { fp, crashes } = registry();
     fp.arm("raftAfterSave", { action: { kind: "crash" } });
