@@ -1,5 +1,6 @@
 // Loading scenario files: YAML text -> validated, typed Scenario, or an error naming file, line and
-// field. The loader never throws on bad input.
+// field. parseScenario never throws on bad input; parseScenarioOrThrow and readScenarioFile are for
+// callers that stop on it (a campaign, a test) and throw that error's text.
 import { readFileSync } from "node:fs";
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
@@ -164,7 +165,7 @@ export interface ParsedScenario {
   readonly value: Scenario;
 }
 
-/** Parses scenario text where bad input is the caller's bug or its user's: throws the error text. */
+/** Parses scenario text, throwing the error text (file, line, field) if it is bad. */
 export function parseScenarioOrThrow(text: string, file: string): ParsedScenario {
   const parsed = parseScenario(text, file);
   if (!parsed.ok) throw new Error(formatScenarioError(parsed.error));
