@@ -3,8 +3,10 @@
 // then linearizable gets/s, each with p50 and p99 latency. One JSON line per figure.
 // With --etcd PATH it then runs the same load against a cluster of that etcd binary of the same size
 // (Debian's etcd-server installs /usr/bin/etcd), so both figures come from one machine and moment.
+// --rounds N repeats the pair N times, detcd and etcd alternating so a slow spell of the machine
+// hits both, and ends with the ratio detcd/etcd of each round and their median.
 //   npm run bench:server -- [--seconds N] [--workers N] [--value-bytes N] [--keys N] [--members N]
-//                            [--etcd PATH]
+//                            [--etcd PATH] [--rounds N]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
@@ -27,10 +29,19 @@ interface Options {
   members: number;
   /** An etcd binary to measure after detcd, the same way. */
   etcd?: string;
+  /** How many times to measure detcd (and etcd after it). */
+  rounds: number;
 }
 
 function options(argv: readonly string[]): Options {
-  const o: Options = { seconds: 10, workers: 64, valueBytes: 256, keys: 1000, members: 3 };
+  const o: Options = {
+    seconds: 10,
+    workers: 64,
+    valueBytes: 256,
+    keys: 1000,
+    members: 3,
+    rounds: 1,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]?.replace(/^--/, "");
     if (name === "etcd") {
@@ -47,6 +58,7 @@ function options(argv: readonly string[]): Options {
     else if (name === "value-bytes") o.valueBytes = value;
     else if (name === "keys") o.keys = value;
     else if (name === "members") o.members = value;
+    else if (name === "rounds") o.rounds = value;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return o;
@@ -104,11 +116,16 @@ async function load(
   };
 }
 
+interface Throughput {
+  readonly puts: number;
+  readonly gets: number;
+}
+
 /**
  * Starts a cluster of `o.members` (detcd's build, or the etcd binary `etcd` when given), loads it
- * and emits the figures.
+ * and emits the figures; returns the ops/s of each load.
  */
-async function measureCluster(o: Options, etcdBinary?: string): Promise<void> {
+async function measureCluster(o: Options, etcdBinary?: string): Promise<Throughput> {
   const dir = tempDir("bench");
   const ports = await memberPorts(Array.from({ length: o.members }, (_, i) => `bench${i}`));
   const procs = ports.map((m) =>
@@ -173,11 +190,35 @@ async function measureCluster(o: Options, etcdBinary?: string): Promise<void> {
       ...(etcdBinary === undefined ? { etcdReferenceOpsPerSec: 2600, etcdReferenceP99Ms: 94 } : {}),
     });
     etcd.close();
+    return { puts: puts.opsPerSec, gets: gets.opsPerSec };
   } finally {
     await Promise.all(procs.map((p) => stopDetcd(p)));
   }
 }
 
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 const o = options(process.argv.slice(2));
-await measureCluster(o);
-if (o.etcd !== undefined) await measureCluster(o, o.etcd);
+const ratios: Throughput[] = [];
+for (let round = 0; round < o.rounds; round++) {
+  const ours = await measureCluster(o);
+  if (o.etcd === undefined) continue;
+  const theirs = await measureCluster(o, o.etcd);
+  ratios.push({ puts: ours.puts / theirs.puts, gets: ours.gets / theirs.gets });
+}
+if (ratios.length > 0) {
+  const round2 = (x: number) => Math.round(x * 100) / 100;
+  emit("server-vs-etcd", {
+    rounds: ratios.length,
+    putsRatios: ratios.map((r) => round2(r.puts)).join(" "),
+    getsRatios: ratios.map((r) => round2(r.gets)).join(" "),
+    putsRatioMedian: round2(median(ratios.map((r) => r.puts))),
+    getsRatioMedian: round2(median(ratios.map((r) => r.gets))),
+  });
+}
