@@ -1,20 +1,15 @@
 // One client port for gRPC and HTTP/1.1, as etcd serves both on --listen-client-urls: a TCP
-// server reads the first bytes of each connection; the HTTP/2 connection preface goes to grpc-js
-// (through its connection injector, whose unary calls unary-http2.ts serves), anything else to a node:http server running the given handler
+// server reads the first bytes of each connection; the HTTP/2 connection preface goes to the gRPC
+// server (http2-server.ts), anything else to a node:http server running the given handler
 // (/health, /metrics, /version; 404 when there is none).
 //
 // An address with TLS (an https URL) is a tls.Server instead: the handshake's ALPN protocol picks
 // the destination ("h2" gRPC, "http/1.1" HTTP), and a client that offers no ALPN is sniffed like a
-// plain connection. The TLS socket itself goes to grpc-js, so a call's auth context carries the
-// client's verified certificate. Client certificates are checked as the handshake completes,
+// plain connection. The TLS socket itself goes to the gRPC server, so a call's credentials carry
+// the client's verified certificate. Client certificates are checked as the handshake completes,
 // before a byte is read (a refused client never reaches gRPC or HTTP); a certificate reload
 // replaces the server's secure context for new connections.
 
-import {
-  ServerCredentials,
-  type ConnectionInjector,
-  type Server as GrpcServer,
-} from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import {
   createServer as createHttpServer,
@@ -30,8 +25,8 @@ import {
 } from "node:tls";
 import type { TlsEndpoint } from "../tls/reloading-tls.js";
 import type { Backend } from "./backend.js";
-import { createGrpcServer, type GrpcServerOptions } from "./server.js";
-import { unaryInjector } from "./unary-http2.js";
+import { GrpcHttp2Server } from "./http2-server.js";
+import { etcdGrpcMethods, type GrpcServerOptions } from "./server.js";
 
 export interface ClientServerOptions {
   readonly backend: Backend;
@@ -51,10 +46,8 @@ export interface ClientServerOptions {
 export interface ClientServer {
   /** The bound port of each `listen` entry, in order. */
   readonly ports: number[];
-  /** Stops listening, ends every connection (gRPC streams get a GOAWAY), and resolves when done. */
+  /** Stops listening, ends every connection (calls in flight are cancelled), and resolves when done. */
   close(): Promise<void>;
-  /** Whether unary calls are served from HTTP/2 directly rather than through grpc-js. */
-  readonly unaryDirect: boolean;
 }
 
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -115,23 +108,14 @@ function listenOn(server: NetServer, host: string, port: number): Promise<number
 }
 
 export async function startClientServer(options: ClientServerOptions): Promise<ClientServer> {
-  const {
-    server: grpcServer,
-    unary,
-    maxReceiveBytes,
-  } = createGrpcServer(options.backend, options.grpc);
-  const { injector, direct } = unaryInjector(
-    grpcServer,
-    ServerCredentials.createInsecure(),
-    unary,
-    maxReceiveBytes,
-  );
+  const { methods, maxReceiveBytes } = etcdGrpcMethods(options.backend, options.grpc);
+  const grpc = new GrpcHttp2Server(methods, maxReceiveBytes);
   const httpServer = createHttpServer(options.http ?? notFound);
   const sockets = new Set<Socket>();
   const route = (socket: Socket, to: Destination): void => {
     // The HTTP/2 session feeds itself the unshifted bytes on the next tick and then reads the
     // socket natively, so the socket must stay paused; node:http needs it flowing.
-    if (to === "grpc") return injector.injectConnection(socket);
+    if (to === "grpc") return grpc.inject(socket);
     httpServer.emit("connection", socket);
     socket.resume();
   };
@@ -159,16 +143,15 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   } catch (e) {
     for (const s of servers) s.close();
     for (const u of unsubscribe) u();
-    injector.destroy();
     throw e;
   }
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     for (const u of unsubscribe) u();
-    closing ??= closeAll(servers, sockets, injector, httpServer, grpcServer);
+    closing ??= closeAll(servers, sockets, grpc, httpServer);
     return closing;
   };
-  return { ports, close, unaryDirect: direct };
+  return { ports, close };
 }
 
 function tlsOptions(tls: TlsEndpoint | undefined) {
@@ -205,16 +188,14 @@ function tlsServer(
 async function closeAll(
   netServers: readonly NetServer[],
   sockets: Set<Socket>,
-  injector: ConnectionInjector,
+  grpc: GrpcHttp2Server,
   httpServer: HttpServer,
-  grpcServer: GrpcServer,
 ): Promise<void> {
   const stopped = Promise.all(
     netServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
   );
   // Calls in flight are cancelled: a closing port is a stopping member, whose requests fail anyway.
-  injector.destroy();
-  grpcServer.forceShutdown();
+  grpc.destroy();
   httpServer.closeAllConnections();
   httpServer.close();
   for (const socket of sockets) socket.destroy();

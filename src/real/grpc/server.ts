@@ -1,6 +1,6 @@
 // The etcd v3 gRPC services over a Backend: KV, Watch, Lease, Cluster, Maintenance and, when the
 // backend has auth, Auth (without it clients get UNIMPLEMENTED for Auth, as from an etcd built
-// without it).
+// without it). The methods are served on HTTP/2 by http2-server.ts.
 //
 // Credentials: with auth, every call first presents its "token" metadata and its verified client
 // certificate's common name to the backend, which resolves them to the caller (an error, such as
@@ -12,19 +12,10 @@
 // and answers once: a value is encoded and sent, an EtcdError becomes a status with etcd's code and
 // exact message, and anything thrown becomes INTERNAL without taking the process down. Streams
 // (Watch, LeaseKeepAlive) close their backend side on end, cancel or error. Limits: the request
-// size (etcd's --max-request-bytes plus gRPC overhead, enforced by grpc-js as RESOURCE_EXHAUSTED)
-// and the bytes a watch stream may have queued for a slow reader.
+// size (etcd's --max-request-bytes plus gRPC overhead, enforced by the transport as
+// RESOURCE_EXHAUSTED) and the bytes a watch stream may have queued for a slow reader.
 
-import {
-  Server,
-  type Metadata,
-  status as Status,
-  type sendUnaryData,
-  type ServerDuplexStream,
-  type ServerUnaryCall,
-  type ServerWritableStream,
-  type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
+import { status as Status } from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import type { EtcdError } from "../../api/errors.js";
 import type { ResponseHeader } from "../../api/rpc.js";
@@ -39,7 +30,8 @@ import type {
   WatchCredentials,
 } from "./backend.js";
 import { CodecError, codecFor, messageCodec, type MessageCodec } from "./codec.js";
-import { methodInfo, rawServiceDefinition, type MethodInfo, type ServiceName } from "./services.js";
+import type { GrpcMethod, GrpcStream, UnaryMethod } from "./http2-server.js";
+import { methodInfo, type MethodInfo, type ServiceName } from "./services.js";
 import { alignSnapshot, snapshotSha256 } from "./snapshot-trailer.js";
 import {
   internalStatus,
@@ -48,7 +40,6 @@ import {
   statusOfException,
   type StatusObject,
 } from "./status.js";
-import type { UnaryMethod } from "./unary-http2.js";
 
 /** etcd's default --max-request-bytes (1.5 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -77,46 +68,32 @@ export interface GrpcServerOptions {
   readonly onInternalError?: (method: MethodInfo, error: unknown) => void;
 }
 
-type Handler = UntypedServiceImplementation[string];
-
 interface Context {
   readonly backend: Backend;
   readonly options: GrpcServerOptions;
   /** The newest header the backend sent, for answers that have none of their own. */
   latestHeader: ResponseHeader;
-  /** Every unary method registered, by HTTP/2 path. */
-  readonly unary: Map<string, UnaryMethod>;
 }
 
-/** The grpc-js server, and its unary methods for serving straight from HTTP/2 (unary-http2.ts). */
-export interface EtcdGrpcServer {
-  readonly server: Server;
-  readonly unary: ReadonlyMap<string, UnaryMethod>;
-  /** The largest request message accepted (grpc-js's receive limit). */
+/** etcd's methods by HTTP/2 path, and the largest request message they accept. */
+export interface EtcdGrpcMethods {
+  readonly methods: ReadonlyMap<string, GrpcMethod>;
   readonly maxReceiveBytes: number;
 }
 
-/** A grpc-js Server with etcd's services registered; bind it or feed it connections. */
-export function createGrpcServer(
+/** The methods of etcd's services over `backend`, ready for a GrpcHttp2Server. */
+export function etcdGrpcMethods(
   backend: Backend,
   options: GrpcServerOptions = {},
-): EtcdGrpcServer {
+): EtcdGrpcMethods {
   const maxReceiveBytes =
     (options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) + GRPC_OVERHEAD_BYTES;
-  const server = new Server({
-    "grpc.max_receive_message_length": maxReceiveBytes,
-    "grpc.max_send_message_length": -1,
-    // Nothing reads channelz (grpc's introspection service, which etcd does not serve either);
-    // tracking it costs every call a few allocations and counters.
-    "grpc.enable_channelz": 0,
-  });
   const ctx: Context = {
     backend,
     options,
     latestHeader: { cluster_id: 0n, member_id: 0n, revision: 0, raft_term: 0 },
-    unary: new Map(),
   };
-  const services: Partial<Record<ServiceName, Record<string, Handler>>> = {
+  const services: Partial<Record<ServiceName, Record<string, GrpcMethod>>> = {
     "etcdserverpb.KV": kvHandlers(ctx),
     "etcdserverpb.Watch": { Watch: watchHandler(ctx) },
     "etcdserverpb.Lease": leaseHandlers(ctx),
@@ -124,10 +101,16 @@ export function createGrpcServer(
     "etcdserverpb.Maintenance": maintenanceHandlers(ctx),
   };
   if (backend.auth !== undefined) services["etcdserverpb.Auth"] = authHandlers(ctx, backend.auth);
-  for (const [name, handlers] of Object.entries(services)) {
-    server.addService(rawServiceDefinition(name as ServiceName), handlers);
+  const methods = new Map<string, GrpcMethod>();
+  for (const [service, handlers] of Object.entries(services)) {
+    for (const [name, method] of Object.entries(handlers)) {
+      const m = info(service as ServiceName, name);
+      const kind = m.requestStream ? "bidi" : m.responseStream ? "server-stream" : "unary";
+      if (method.kind !== kind) throw new Error(`${m.path} is ${kind}, its handler ${method.kind}`);
+      methods.set(m.path, method);
+    }
   }
-  return { server, unary: ctx.unary, maxReceiveBytes };
+  return { methods, maxReceiveBytes };
 }
 
 // ---- unary calls -----------------------------------------------------------------------------------
@@ -138,10 +121,6 @@ function info(service: ServiceName, method: string): MethodInfo {
 
 function codecsOf(m: MethodInfo): { req: MessageCodec<unknown>; resp: MessageCodec<unknown> } {
   return { req: messageCodec(m.requestType), resp: messageCodec(m.responseType) };
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function noteHeader(ctx: Context, value: unknown): void {
@@ -167,26 +146,6 @@ const WITHOUT_CREDENTIALS: ReadonlySet<string> = new Set([
   "LeaseLeases",
 ]);
 
-/** The "token" metadata and the verified client certificate's CN of a call. */
-export function credentialsOf(call: {
-  readonly metadata: Metadata;
-  getAuthContext?: () => unknown;
-}): CallCredentials {
-  return credentialsFrom(call.metadata.get("token")[0], call.getAuthContext?.());
-}
-
-/** Credentials from a "token" metadata value and an auth context (grpc-js's shape). */
-export function credentialsFrom(token: unknown, authContext: unknown): CallCredentials {
-  const context = authContext as
-    { sslPeerCertificate?: { subject?: { CN?: string | string[] } } } | undefined;
-  const cn = context?.sslPeerCertificate?.subject?.CN;
-  const commonName = Array.isArray(cn) ? cn[0] : cn;
-  return {
-    ...(token === undefined ? {} : { token: String(token) }),
-    ...(commonName === undefined ? {} : { commonName }),
-  };
-}
-
 /** Resolves a call's credentials (nothing to resolve without auth), then runs `then`. */
 function withCaller(
   ctx: Context,
@@ -205,7 +164,7 @@ function unary<Q, R>(
   ctx: Context,
   m: MethodInfo,
   invoke: (req: Q, done: Done<R>, as?: AuthInfo) => void,
-): Handler {
+): GrpcMethod {
   const { req: reqCodec, resp: respCodec } = codecsOf(m);
   const observer = ctx.options.observer;
   const method: UnaryMethod = {
@@ -228,7 +187,7 @@ function unary<Q, R>(
         }
         noteHeader(ctx, result.value);
         observer?.handled?.(m, Status.OK);
-        answer({ ok: true, bytes: toBuffer(bytes) });
+        answer({ ok: true, bytes });
       };
       let req: Q;
       try {
@@ -256,16 +215,10 @@ function unary<Q, R>(
       }
     },
   };
-  ctx.unary.set(m.path, method);
-  return ((call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) =>
-    method.serve(
-      call.request,
-      () => credentialsOf(call),
-      (reply) => (reply.ok ? callback(null, reply.bytes) : callback(reply.status)),
-    )) as Handler;
+  return { kind: "unary", unary: method };
 }
 
-function kvHandlers(ctx: Context): Record<string, Handler> {
+function kvHandlers(ctx: Context): Record<string, GrpcMethod> {
   const b = ctx.backend;
   const kv = (method: string): MethodInfo => info("etcdserverpb.KV", method);
   return {
@@ -278,7 +231,7 @@ function kvHandlers(ctx: Context): Record<string, Handler> {
   };
 }
 
-function leaseHandlers(ctx: Context): Record<string, Handler> {
+function leaseHandlers(ctx: Context): Record<string, GrpcMethod> {
   const b = ctx.backend;
   const lease = (method: string): MethodInfo => info("etcdserverpb.Lease", method);
   return {
@@ -290,7 +243,7 @@ function leaseHandlers(ctx: Context): Record<string, Handler> {
   };
 }
 
-function clusterHandlers(ctx: Context): Record<string, Handler> {
+function clusterHandlers(ctx: Context): Record<string, GrpcMethod> {
   const b = ctx.backend;
   const cluster = (method: string): MethodInfo => info("etcdserverpb.Cluster", method);
   return {
@@ -302,7 +255,7 @@ function clusterHandlers(ctx: Context): Record<string, Handler> {
   };
 }
 
-function maintenanceHandlers(ctx: Context): Record<string, Handler> {
+function maintenanceHandlers(ctx: Context): Record<string, GrpcMethod> {
   const b = ctx.backend;
   const maintenance = (method: string): MethodInfo => info("etcdserverpb.Maintenance", method);
   return {
@@ -316,7 +269,7 @@ function maintenanceHandlers(ctx: Context): Record<string, Handler> {
   };
 }
 
-function authHandlers(ctx: Context, a: AuthBackend): Record<string, Handler> {
+function authHandlers(ctx: Context, a: AuthBackend): Record<string, GrpcMethod> {
   type Message = Record<string, unknown>;
   const h = <R>(name: string, f: (req: Message, done: Done<R>, as?: AuthInfo) => void) =>
     unary<Message, R>(ctx, info("etcdserverpb.Auth", name), (req, done, as) =>
@@ -346,15 +299,15 @@ function authHandlers(ctx: Context, a: AuthBackend): Record<string, Handler> {
 // ---- streams ---------------------------------------------------------------------------------------
 
 /**
- * Ends a server stream once: with `status`, or OK when it is undefined. Later calls do nothing, so
- * every path out of a stream can call it.
+ * Ends a stream once: with `status`, or OK when it is undefined. Later calls do nothing, so every
+ * path out of a stream can call it.
  */
 function streamEnder(
   ctx: Context,
   m: MethodInfo,
-  call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
+  call: GrpcStream,
   cleanup: () => void,
-): (status?: StatusObject & Error) => void {
+): (status?: StatusObject) => void {
   let ended = false;
   return (status) => {
     if (ended) return;
@@ -365,18 +318,16 @@ function streamEnder(
       ctx.options.onInternalError?.(m, e);
     }
     ctx.options.observer?.handled?.(m, status?.code ?? Status.OK);
-    if (call.cancelled || call.destroyed) return;
-    if (status === undefined) call.end();
-    else call.emit("error", status);
+    call.end(status);
   };
 }
 
-function watchHandler(ctx: Context): Handler {
+function watchHandler(ctx: Context): GrpcMethod {
   const m = info("etcdserverpb.Watch", "Watch");
   const reqCodec = codecFor("etcdserverpb.WatchRequest");
   const respCodec = codecFor("etcdserverpb.WatchResponse");
   const maxBuffered = ctx.options.maxWatchSendBufferBytes ?? DEFAULT_MAX_WATCH_SEND_BUFFER_BYTES;
-  return ((call: ServerDuplexStream<Buffer, Buffer>) => {
+  const serve = (call: GrpcStream): void => {
     ctx.options.observer?.started?.(m);
     let watch: ReturnType<Backend["watch"]> | undefined;
     let closed = false;
@@ -385,9 +336,9 @@ function watchHandler(ctx: Context): Handler {
       watch?.close();
     });
     const send = (responses: Parameters<Parameters<Backend["watch"]>[0]>[0]): void => {
-      if (call.cancelled || call.destroyed) return end();
+      if (call.closed) return end();
       try {
-        for (const r of responses) call.write(toBuffer(respCodec.encode(r)));
+        for (const r of responses) call.write(respCodec.encode(r));
       } catch (e) {
         return end(internal(ctx, m, e));
       }
@@ -416,28 +367,27 @@ function watchHandler(ctx: Context): Handler {
     const auth = ctx.backend.auth;
     if (auth === undefined) open(undefined);
     else {
-      const presented = credentialsOf(call);
+      const presented = call.credentials();
       // As etcd, a stream whose credentials fail stays open and each watch it creates is refused.
       auth.credentials(presented, (r) =>
         open(r.ok ? () => auth.credentialsNow(presented) : () => r),
       );
     }
-    call.on("data", (bytes: Buffer) => {
+    call.on("message", (bytes: Buffer) => {
       if (watch === undefined) waiting.push(bytes);
       else take(bytes);
     });
     call.on("end", () => end());
-    call.on("cancelled", () => end());
-    call.on("error", () => end());
-    call.on("close", () => end());
-  }) as Handler;
+    call.on("cancelled", (status?: StatusObject) => end(status));
+  };
+  return { kind: "bidi", serve };
 }
 
-function keepAliveHandler(ctx: Context): Handler {
+function keepAliveHandler(ctx: Context): GrpcMethod {
   const m = info("etcdserverpb.Lease", "LeaseKeepAlive");
   const reqCodec = codecFor("etcdserverpb.LeaseKeepAliveRequest");
   const respCodec = codecFor("etcdserverpb.LeaseKeepAliveResponse");
-  return ((call: ServerDuplexStream<Buffer, Buffer>) => {
+  const serve = (call: GrpcStream): void => {
     ctx.options.observer?.started?.(m);
     let open = true;
     const end = streamEnder(ctx, m, call, () => {
@@ -454,13 +404,13 @@ function keepAliveHandler(ctx: Context): Handler {
         const resp = result.ok ? result.value : { header: ctx.latestHeader, ID: req.ID, TTL: 0 };
         if (result.ok) noteHeader(ctx, resp);
         try {
-          call.write(toBuffer(respCodec.encode(resp)));
+          call.write(respCodec.encode(resp));
         } catch (e) {
           end(internal(ctx, m, e));
         }
       });
     };
-    call.on("data", (bytes: Buffer) => {
+    call.on("message", (bytes: Buffer) => {
       try {
         renew(bytes);
       } catch (e) {
@@ -468,31 +418,31 @@ function keepAliveHandler(ctx: Context): Handler {
       }
     });
     call.on("end", () => end());
-    call.on("cancelled", () => end());
-    call.on("error", () => end());
-    call.on("close", () => end());
-  }) as Handler;
+    call.on("cancelled", (status?: StatusObject) => end(status));
+  };
+  return { kind: "bidi", serve };
 }
 
-function rangeStreamHandler(ctx: Context): Handler {
+function rangeStreamHandler(ctx: Context): GrpcMethod {
   const m = info("etcdserverpb.KV", "RangeStream");
   const reqCodec = codecFor("etcdserverpb.RangeRequest");
   const respCodec = codecFor("etcdserverpb.RangeStreamResponse");
-  return ((call: ServerWritableStream<Buffer, Buffer>) => {
+  const serve = (call: GrpcStream, request: Buffer): void => {
     ctx.options.observer?.started?.(m);
     const end = streamEnder(ctx, m, call, () => {});
+    call.on("cancelled", (status?: StatusObject) => end(status));
     const fail = (e: EtcdError) => end(statusOfEtcdError(e));
     try {
-      const req = reqCodec.decode(call.request);
+      const req = reqCodec.decode(request);
       // One chunk holding the whole response: a valid RangeStream answer (the merge of the
       // chunks is the Range response).
-      const serve = (as: AuthInfo | undefined): void =>
+      const answer = (as: AuthInfo | undefined): void =>
         ctx.backend.range(
           req,
           (result) => {
             if (!result.ok) return end(statusOfEtcdError(result.error));
             try {
-              call.write(toBuffer(respCodec.encode({ range_response: result.value })));
+              call.write(respCodec.encode({ range_response: result.value }));
               end();
             } catch (e) {
               end(internal(ctx, m, e));
@@ -500,29 +450,31 @@ function rangeStreamHandler(ctx: Context): Handler {
           },
           as,
         );
-      withCaller(ctx, m, () => credentialsOf(call), fail, serve);
+      withCaller(ctx, m, () => call.credentials(), fail, answer);
     } catch (e) {
       end(failed(ctx, m, e));
     }
-  }) as Handler;
+  };
+  return { kind: "server-stream", serve };
 }
 
-function snapshotHandler(ctx: Context): Handler {
+function snapshotHandler(ctx: Context): GrpcMethod {
   const m = info("etcdserverpb.Maintenance", "Snapshot");
   const respCodec = codecFor("etcdserverpb.SnapshotResponse");
   const version = ctx.options.storageVersion ?? "";
-  return ((call: ServerWritableStream<Buffer, Buffer>) => {
+  const serve = (call: GrpcStream): void => {
     ctx.options.observer?.started?.(m);
     const end = streamEnder(ctx, m, call, () => {});
-    const chunk = (blob: Uint8Array, remaining: number): Buffer => {
+    call.on("cancelled", (status?: StatusObject) => end(status));
+    const chunk = (blob: Uint8Array, remaining: number): Uint8Array => {
       const resp: SnapshotResponse = { remaining_bytes: remaining, blob, version };
-      return toBuffer(respCodec.encode(resp));
+      return respCodec.encode(resp);
     };
     const stream = (data: Uint8Array): void => {
       let offset = 0;
       const pump = (): void => {
         while (offset < data.length) {
-          if (call.cancelled || call.destroyed) return end();
+          if (call.closed) return end();
           const blob = data.subarray(offset, offset + SNAPSHOT_CHUNK_BYTES);
           offset += blob.length;
           if (!call.write(chunk(blob, data.length - offset))) {
@@ -535,7 +487,7 @@ function snapshotHandler(ctx: Context): Handler {
       };
       pump();
     };
-    const serve = (as: AuthInfo | undefined): void =>
+    const answer = (as: AuthInfo | undefined): void =>
       ctx.backend.snapshot((result) => {
         if (!result.ok) return end(statusOfEtcdError(result.error));
         try {
@@ -548,12 +500,13 @@ function snapshotHandler(ctx: Context): Handler {
       withCaller(
         ctx,
         m,
-        () => credentialsOf(call),
+        () => call.credentials(),
         (e) => end(statusOfEtcdError(e)),
-        serve,
+        answer,
       );
     } catch (e) {
       end(internal(ctx, m, e));
     }
-  }) as Handler;
+  };
+  return { kind: "server-stream", serve };
 }

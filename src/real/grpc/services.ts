@@ -1,10 +1,7 @@
 // The gRPC methods of etcd's v3 API, read from the generated descriptor: paths, streaming flags and
-// message names, plus grpc-js service definitions whose (de)serializers pass raw bytes through.
-// Messages are encoded and decoded by the handlers and the client themselves (codec.ts), so a
-// malformed request becomes InvalidArgument with a useful message rather than grpc-js's INTERNAL.
+// message names. Messages are encoded and decoded by the handlers and the client themselves
+// (codec.ts), so a malformed request becomes InvalidArgument with a useful message.
 
-import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
-import { Buffer } from "node:buffer";
 import protobuf from "protobufjs";
 import { DESCRIPTOR } from "./descriptor.generated.js";
 
@@ -74,26 +71,4 @@ export function methodInfo(service: ServiceName, method: string): MethodInfo {
   if (found === undefined) throw new Error(`no method ${service}/${method}`);
   methodByPath.set(path, found);
   return found;
-}
-
-const toBuffer = (bytes: Buffer | Uint8Array): Buffer =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-const identity = (bytes: Buffer): Buffer => bytes;
-
-/** The grpc-js definition of `service`, keyed by method name, carrying raw bytes both ways. */
-export function rawServiceDefinition(service: ServiceName): ServiceDefinition {
-  const definition: Record<string, MethodDefinition<Uint8Array, Uint8Array>> = {};
-  for (const m of methodsOf(service)) {
-    definition[m.method] = {
-      path: m.path,
-      requestStream: m.requestStream,
-      responseStream: m.responseStream,
-      requestSerialize: toBuffer,
-      requestDeserialize: identity,
-      responseSerialize: toBuffer,
-      responseDeserialize: identity,
-      originalName: m.method.charAt(0).toLowerCase() + m.method.slice(1),
-    };
-  }
-  return definition;
 }

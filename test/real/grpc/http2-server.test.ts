@@ -1,16 +1,17 @@
-// Unary calls served from HTTP/2 directly: what goes over the wire (checked with a bare HTTP/2
-// client), which calls are left to grpc-js, and the framing and deadline rules.
+// gRPC on node:http2: what goes over the wire for unary, server-streaming and bidirectional calls
+// (checked with a bare HTTP/2 client), compressed requests, unknown methods, and the framing and
+// deadline rules.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { status as Status } from "@grpc/grpc-js";
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from "node:http2";
-import { gzipSync } from "node:zlib";
-import { header } from "../../../src/api/rpc.js";
+import { deflateSync, gzipSync } from "node:zlib";
+import { header, type WatchResponse } from "../../../src/api/rpc.js";
 import { utf8 } from "../../../src/lib/bytes.js";
 import { ok } from "../../../src/lib/result.js";
 import type { Backend, CallCredentials, Done } from "../../../src/real/grpc/backend.js";
 import { startClientServer, type ClientServer } from "../../../src/real/grpc/client-port.js";
 import { codecFor } from "../../../src/real/grpc/codec.js";
-import { singleMessage, timeoutMs } from "../../../src/real/grpc/unary-http2.js";
+import { exactlyOne, MessageReader, timeoutMs } from "../../../src/real/grpc/grpc-frames.js";
 import { stubBackend } from "./stub-backend.js";
 
 const tokens: (string | undefined)[] = [];
@@ -21,6 +22,23 @@ function backend(): Backend {
       done(ok({ header: header(4), kvs: [], more: false, count: req.key.length })),
     // Never answers: the call's deadline decides.
     put: () => {},
+    snapshot: () => {},
+    watch: (onResponses: (r: WatchResponse[]) => void) => ({
+      request: () =>
+        onResponses([
+          {
+            header: header(2),
+            watch_id: 9,
+            created: true,
+            canceled: false,
+            compact_revision: 0,
+            cancel_reason: "",
+            fragment: false,
+            events: [],
+          },
+        ]),
+      close: () => {},
+    }),
     auth: {
       credentials: (c: CallCredentials, done: Done<undefined>) => {
         tokens.push(c.token);
@@ -90,11 +108,7 @@ const rangeRequest = (key: string) =>
 const rangeCount = (body: Buffer) =>
   (codecFor("etcdserverpb.RangeResponse").decode(body.subarray(5)) as { count: number }).count;
 
-describe("unary calls served from HTTP/2", () => {
-  it("is in use with this grpc-js", () => {
-    expect(server.unaryDirect).toBe(true);
-  });
-
+describe("unary calls", () => {
   it("answers with grpc-js's headers, one message and OK trailers; the token reaches auth", async () => {
     const a = await call("/etcdserverpb.KV/Range", frame(rangeRequest("abcd")), { token: "t-1" });
     expect(a.headers[":status"]).toBe(200);
@@ -120,7 +134,7 @@ describe("unary calls served from HTTP/2", () => {
     );
   });
 
-  it("leaves compressed calls and unknown methods to grpc-js", async () => {
+  it("inflates gzip and deflate requests, refuses other encodings, and knows its methods", async () => {
     const zipped = await call(
       "/etcdserverpb.KV/Range",
       frame(gzipSync(rangeRequest("xyz")), true),
@@ -128,10 +142,28 @@ describe("unary calls served from HTTP/2", () => {
     );
     expect(zipped.trailers["grpc-status"]).toBe("0");
     expect(rangeCount(zipped.body)).toBe(3);
-    const unknown = await call("/etcdserverpb.KV/Nope", frame(new Uint8Array(0)));
-    expect(unknown.headers["grpc-status"] ?? unknown.trailers["grpc-status"]).toBe(
-      String(Status.UNIMPLEMENTED),
+    const deflated = await call(
+      "/etcdserverpb.KV/Range",
+      frame(deflateSync(rangeRequest("wxyz")), true),
+      { "grpc-encoding": "deflate" },
     );
+    expect(rangeCount(deflated.body)).toBe(4);
+    const snappy = await call("/etcdserverpb.KV/Range", frame(rangeRequest("x"), true), {
+      "grpc-encoding": "snappy",
+    });
+    expect(snappy.headers["grpc-status"]).toBe(String(Status.UNIMPLEMENTED));
+    const unknown = await call("/etcdserverpb.KV/Nope", frame(new Uint8Array(0)));
+    expect(unknown.headers["grpc-status"]).toBe(String(Status.UNIMPLEMENTED));
+    expect(decodeURI(String(unknown.headers["grpc-message"]))).toBe(
+      "The server does not implement the method /etcdserverpb.KV/Nope",
+    );
+  });
+
+  it("answers a request that is not gRPC with 415", async () => {
+    const a = await call("/etcdserverpb.KV/Range", frame(rangeRequest("a")), {
+      "content-type": "application/json",
+    });
+    expect(a.headers[":status"]).toBe(415);
   });
 
   it("fails a body that is not exactly one uncompressed message", async () => {
@@ -141,8 +173,10 @@ describe("unary calls served from HTTP/2", () => {
     );
     expect(a.headers["grpc-status"]).toBe(String(Status.UNIMPLEMENTED));
     const codes = (body: Buffer) => {
-      const r = singleMessage(body, 100);
-      return Buffer.isBuffer(r) ? r.toString("hex") : r.ok ? "ok" : r.status.code;
+      const reader = new MessageReader(100, undefined);
+      const messages = reader.push(body);
+      const r = exactlyOne(Array.isArray(messages) ? (reader.end() ?? messages) : messages);
+      return Buffer.isBuffer(r) ? r.toString("hex") : r.code;
     };
     expect(codes(Buffer.alloc(0))).toBe(Status.UNIMPLEMENTED);
     expect(codes(Buffer.from([0, 0, 0]))).toBe(Status.INTERNAL);
@@ -160,5 +194,51 @@ describe("unary calls served from HTTP/2", () => {
     expect(timeoutMs("123456789S")).toBeUndefined();
     expect(timeoutMs("5s")).toBeUndefined();
     expect(timeoutMs("soon")).toBeUndefined();
+  });
+});
+
+describe("streaming calls", () => {
+  const watchCreate = () =>
+    frame(
+      codecFor("etcdserverpb.WatchRequest").encode({
+        request_union: "create_request",
+        create_request: { key: utf8("k") },
+      }),
+    );
+
+  it("a watch: messages both ways, then OK trailers once the client ends its side", async () => {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/etcdserverpb.Watch/Watch",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    const chunks: Buffer[] = [];
+    const trailers = new Promise<IncomingHttpHeaders>((resolve) => stream.on("trailers", resolve));
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    // Two requests in one write, and a third split across two writes.
+    stream.write(Buffer.concat([watchCreate(), watchCreate()]));
+    const third = watchCreate();
+    stream.write(third.subarray(0, 3));
+    await new Promise((r) => setTimeout(r, 20));
+    stream.end(third.subarray(3));
+    expect((await trailers)["grpc-status"]).toBe("0");
+    const reader = new MessageReader(1 << 20, undefined);
+    const responses = reader.push(Buffer.concat(chunks)) as Buffer[];
+    expect(responses).toHaveLength(3);
+    const decoded = codecFor("etcdserverpb.WatchResponse").decode(responses[2] as Buffer);
+    expect(decoded).toMatchObject({ watch_id: 9, created: true });
+  });
+
+  it("a watch whose request is cut short ends with INTERNAL", async () => {
+    const a = await call("/etcdserverpb.Watch/Watch", watchCreate().subarray(0, 7));
+    expect(a.headers["grpc-status"] ?? a.trailers["grpc-status"]).toBe(String(Status.INTERNAL));
+  });
+
+  it("a server stream whose grpc-timeout passes ends with DEADLINE_EXCEEDED", async () => {
+    const a = await call("/etcdserverpb.Maintenance/Snapshot", frame(new Uint8Array(0)), {
+      "grpc-timeout": "50m",
+    });
+    expect(a.headers["grpc-status"]).toBe(String(Status.DEADLINE_EXCEEDED));
   });
 });
