@@ -12,7 +12,7 @@ import type { Backend, CallCredentials, Done } from "../../../src/real/grpc/back
 import { startClientServer, type ClientServer } from "../../../src/real/grpc/client-port.js";
 import { codecFor } from "../../../src/real/grpc/codec.js";
 import { exactlyOne, MessageReader, timeoutMs } from "../../../src/real/grpc/grpc-frames.js";
-import { stubBackend } from "./stub-backend.js";
+import { stubBackend, watchCreated } from "./stub-backend.js";
 
 const tokens: (string | undefined)[] = [];
 
@@ -24,19 +24,7 @@ function backend(): Backend {
     put: () => {},
     snapshot: () => {},
     watch: (onResponses: (r: WatchResponse[]) => void) => ({
-      request: () =>
-        onResponses([
-          {
-            header: header(2),
-            watch_id: 9,
-            created: true,
-            canceled: false,
-            compact_revision: 0,
-            cancel_reason: "",
-            fragment: false,
-            events: [],
-          },
-        ]),
+      request: () => onResponses([watchCreated(9, 2)]),
       close: () => {},
     }),
     auth: {

@@ -9,7 +9,7 @@ import { EtcdClient, EtcdClientError } from "../../../src/real/grpc/client.js";
 import { startClientServer, type ClientServer } from "../../../src/real/grpc/client-port.js";
 import type { MethodInfo } from "../../../src/real/grpc/services.js";
 import { utf8 } from "../../../src/lib/bytes.js";
-import { stubBackend } from "./stub-backend.js";
+import { stubBackend, watchCreated } from "./stub-backend.js";
 
 const watchLog: string[] = [];
 const internalErrors: string[] = [];
@@ -38,18 +38,7 @@ function scriptedBackend(): Backend {
       return {
         request: (req: WatchRequest) => {
           watchLog.push(req.request_union);
-          onResponses([
-            {
-              header: header(1),
-              watch_id: 5,
-              created: true,
-              canceled: false,
-              compact_revision: 0,
-              cancel_reason: "",
-              fragment: false,
-              events: [],
-            },
-          ]);
+          onResponses([watchCreated(5, 1)]);
         },
         close: () => watchLog.push("close"),
       };
