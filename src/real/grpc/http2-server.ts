@@ -206,28 +206,44 @@ export class GrpcStream extends EventEmitter {
   }
 }
 
+/**
+ * Reads a request body as its chunks arrive: `messages` gets the messages each chunk completes, and
+ * `end` is called once, at the end of the body or with the failure that ends the call.
+ */
+function readMessages(
+  stream: ServerHttp2Stream,
+  reader: MessageReader,
+  messages: (got: Buffer[]) => void,
+  end: (failure?: CallFailure) => void,
+): void {
+  let over = false;
+  stream.on("data", (chunk: Buffer) => {
+    if (over) return;
+    const got = reader.push(chunk);
+    if (Array.isArray(got)) return messages(got);
+    over = true;
+    end(got);
+  });
+  stream.on("end", () => {
+    if (over) return;
+    over = true;
+    end(reader.end());
+  });
+}
+
 /** Reads a request body whole: its messages, or the failure that ends the call. */
 function readBody(
   stream: ServerHttp2Stream,
   reader: MessageReader,
   done: (messages: Buffer[] | CallFailure) => void,
 ): void {
-  const messages: Buffer[] = [];
-  let over = false;
-  stream.on("data", (chunk: Buffer) => {
-    if (over) return;
-    const got = reader.push(chunk);
-    if (Array.isArray(got)) messages.push(...got);
-    else {
-      over = true;
-      done(got);
-    }
-  });
-  stream.on("end", () => {
-    if (over) return;
-    over = true;
-    done(reader.end() ?? messages);
-  });
+  const all: Buffer[] = [];
+  readMessages(
+    stream,
+    reader,
+    (got) => all.push(...got),
+    (failure) => done(failure ?? all),
+  );
 }
 
 function serveUnary(
@@ -284,18 +300,18 @@ function serveStream(
     });
   }
   method.serve(call);
-  stream.on("data", (chunk: Buffer) => {
-    if (call.closed) return;
-    const got = reader.push(chunk);
-    if (!Array.isArray(got)) return call.fail(got);
-    for (const message of got) if (!call.closed) call.emit("message", message);
-  });
-  stream.on("end", () => {
-    if (call.closed) return;
-    const cut = reader.end();
-    if (cut !== undefined) call.fail(cut);
-    else call.emit("end");
-  });
+  readMessages(
+    stream,
+    reader,
+    (got) => {
+      for (const message of got) if (!call.closed) call.emit("message", message);
+    },
+    (failure) => {
+      if (call.closed) return;
+      if (failure !== undefined) call.fail(failure);
+      else call.emit("end");
+    },
+  );
 }
 
 /** A gRPC request: a POST of some application/grpc content type. */
