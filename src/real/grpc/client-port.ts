@@ -113,8 +113,8 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   const httpServer = createHttpServer(options.http ?? notFound);
   const sockets = new Set<Socket>();
   const route = (socket: Socket, to: Destination): void => {
-    // The HTTP/2 session feeds itself the unshifted bytes on the next tick and then reads the
-    // socket natively, so the socket must stay paused; node:http needs it flowing.
+    // The bytes put back are read first. The gRPC connection resumes the socket itself;
+    // node:http needs it resumed here.
     if (to === "grpc") return grpc.inject(socket);
     httpServer.emit("connection", socket);
     socket.resume();

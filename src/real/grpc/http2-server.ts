@@ -1,6 +1,7 @@
-// gRPC served on node:http2: each call's HTTP/2 stream is routed by its path to a unary method
-// (one request message, one answer), a server-streaming method (one request, a stream of
-// responses: Snapshot, RangeStream) or a bidirectional one (Watch, LeaseKeepAlive).
+// gRPC served on our own HTTP/2 connections (src/real/http2): each call's stream is routed by its
+// path to a unary method (one request message, one answer), a server-streaming method (one
+// request, a stream of responses: Snapshot, RangeStream) or a bidirectional one (Watch,
+// LeaseKeepAlive).
 //
 // What a client sees is what grpc-js would send: response headers, messages, then the status in
 // trailers, or a trailers-only response when a call fails before its first message; UNIMPLEMENTED
@@ -11,17 +12,10 @@
 import { status as Status } from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
-import {
-  constants,
-  createServer,
-  type Http2Server,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-  type ServerHttp2Session,
-  type ServerHttp2Stream,
-} from "node:http2";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
+import { Http2ServerConnection } from "../http2/connection.js";
+import type { ServerStream } from "../http2/stream.js";
 import type { CallCredentials } from "./backend.js";
 import {
   exactlyOne,
@@ -52,49 +46,42 @@ export type GrpcMethod =
   | { readonly kind: "server-stream"; serve(call: GrpcStream, request: Buffer): void }
   | { readonly kind: "bidi"; serve(call: GrpcStream): void };
 
-const RESPONSE_HEADERS: OutgoingHttpHeaders = {
-  ":status": 200,
-  "content-type": "application/grpc+proto",
-  "grpc-accept-encoding": "identity,deflate,gzip",
-  "grpc-encoding": "identity",
-};
+// Header fields, flat: name, value, name, value...
+const RESPONSE_HEADERS = [
+  ":status",
+  "200",
+  "content-type",
+  "application/grpc+proto",
+  "grpc-accept-encoding",
+  "identity,deflate,gzip",
+  "grpc-encoding",
+  "identity",
+];
 
-const OK_TRAILERS: OutgoingHttpHeaders = { "grpc-status": Status.OK, "grpc-message": "OK" };
+const OK_TRAILERS = ["grpc-status", String(Status.OK), "grpc-message", "OK"];
 
-function statusTrailers(status: StatusObject): OutgoingHttpHeaders {
-  return { "grpc-status": status.code, "grpc-message": encodeURI(status.details) };
+function statusTrailers(status: StatusObject): string[] {
+  return ["grpc-status", String(status.code), "grpc-message", encodeURI(status.details)];
 }
 
 /** A trailers-only response: the status in the only headers sent. */
-function sendStatus(stream: ServerHttp2Stream, status: StatusObject): void {
+function sendStatus(stream: ServerStream, status: StatusObject): void {
   stream.respond(
-    { ":status": 200, "content-type": "application/grpc+proto", ...statusTrailers(status) },
-    { endStream: true },
+    [":status", "200", "content-type", "application/grpc+proto", ...statusTrailers(status)],
+    true,
   );
 }
 
 /** The call's "token" metadata and, over TLS, the verified client certificate's common name. */
-function credentialsOfStream(
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
-): CallCredentials {
-  const header = headers["token"];
-  const token = Array.isArray(header) ? header[0] : header;
-  const socket = stream.session?.socket;
+function credentialsOfStream(stream: ServerStream, socket: Socket): CallCredentials {
+  const token = stream.header("token");
   let commonName: string | undefined;
   if (socket instanceof TLSSocket && socket.authorized) {
     const cn = (socket.getPeerCertificate().subject as { CN?: string | string[] } | undefined)?.CN;
     commonName = Array.isArray(cn) ? cn[0] : cn;
   }
-  return {
-    ...(token === undefined ? {} : { token }),
-    ...(commonName === undefined ? {} : { commonName }),
-  };
-}
-
-function encodingOf(headers: IncomingHttpHeaders): string | undefined {
-  const encoding = headers["grpc-encoding"];
-  return Array.isArray(encoding) ? encoding[0] : encoding;
+  if (commonName === undefined) return token === undefined ? {} : { token };
+  return token === undefined ? { commonName } : { token, commonName };
 }
 
 /**
@@ -102,16 +89,14 @@ function encodingOf(headers: IncomingHttpHeaders): string | undefined {
  * or the failure of a value that is not a timeout.
  */
 function deadline(
-  headers: IncomingHttpHeaders,
+  stream: ServerStream,
   expire: () => void,
 ): { readonly timer?: NodeJS.Timeout; readonly invalid?: CallFailure } {
-  const value = headers["grpc-timeout"];
+  const value = stream.header("grpc-timeout");
   if (value === undefined) return {};
   const ms = timeoutMs(value);
   if (ms === undefined) {
-    return {
-      invalid: statusObject(Status.INTERNAL, `Invalid grpc-timeout value "${String(value)}"`),
-    };
+    return { invalid: statusObject(Status.INTERNAL, `Invalid grpc-timeout value "${value}"`) };
   }
   return { timer: setTimeout(expire, ms) };
 }
@@ -126,35 +111,34 @@ function deadline(
 export class GrpcStream extends EventEmitter {
   private headersSent = false;
   private ended = false;
-  private trailers = OK_TRAILERS;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
-    private readonly headers: IncomingHttpHeaders,
+    private readonly stream: ServerStream,
+    private readonly socket: Socket,
   ) {
     super();
-    stream.on("drain", () => this.emit("drain"));
-    stream.once("close", () => {
+    stream.onDrain = () => this.emit("drain");
+    stream.onClose = () => {
       if (this.timer !== undefined) clearTimeout(this.timer);
       if (this.ended) return;
       this.ended = true;
       this.emit("cancelled");
-    });
+    };
   }
 
   /** Whether the call is over: ended by the handler, or gone from the transport's side. */
   get closed(): boolean {
-    return this.ended || this.stream.destroyed || this.stream.closed;
+    return this.ended || this.stream.closed;
   }
 
   /** Bytes written and not yet sent (the reader is slow). */
   get writableLength(): number {
-    return this.stream.writableLength;
+    return this.stream.bufferedBytes;
   }
 
   credentials(): CallCredentials {
-    return credentialsOfStream(this.stream, this.headers);
+    return credentialsOfStream(this.stream, this.socket);
   }
 
   /** Sends one message; false when the stream's buffer is full (wait for "drain"). */
@@ -162,8 +146,7 @@ export class GrpcStream extends EventEmitter {
     if (this.closed) return false;
     if (!this.headersSent) {
       this.headersSent = true;
-      this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-      this.stream.once("wantTrailers", () => this.stream.sendTrailers(this.trailers));
+      this.stream.respond(RESPONSE_HEADERS);
     }
     return this.stream.write(frameMessage(message));
   }
@@ -173,16 +156,9 @@ export class GrpcStream extends EventEmitter {
     if (this.ended) return;
     this.ended = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    if (this.stream.destroyed || this.stream.closed) return;
-    try {
-      if (!this.headersSent)
-        return sendStatus(this.stream, status ?? statusObject(Status.OK, "OK"));
-      if (status !== undefined) this.trailers = statusTrailers(status);
-      this.stream.end();
-    } catch {
-      // The client went away between the check and the write.
-      this.stream.destroy();
-    }
+    if (this.stream.closed) return;
+    if (!this.headersSent) return sendStatus(this.stream, status ?? statusObject(Status.OK, "OK"));
+    this.stream.end(status === undefined ? OK_TRAILERS : statusTrailers(status));
   }
 
   /** Ends the call from the transport's side and tells the handler. */
@@ -194,7 +170,7 @@ export class GrpcStream extends EventEmitter {
 
   /** Starts the deadline of the call's grpc-timeout; false if the header is invalid (call ended). */
   startDeadline(): boolean {
-    const { timer, invalid } = deadline(this.headers, () =>
+    const { timer, invalid } = deadline(this.stream, () =>
       this.fail(statusObject(Status.DEADLINE_EXCEEDED, "Deadline exceeded")),
     );
     if (invalid !== undefined) {
@@ -211,29 +187,29 @@ export class GrpcStream extends EventEmitter {
  * `end` is called once, at the end of the body or with the failure that ends the call.
  */
 function readMessages(
-  stream: ServerHttp2Stream,
+  stream: ServerStream,
   reader: MessageReader,
   messages: (got: Buffer[]) => void,
   end: (failure?: CallFailure) => void,
 ): void {
   let over = false;
-  stream.on("data", (chunk: Buffer) => {
+  stream.onData = (chunk) => {
     if (over) return;
     const got = reader.push(chunk);
     if (Array.isArray(got)) return messages(got);
     over = true;
     end(got);
-  });
-  stream.on("end", () => {
+  };
+  stream.onEnd = () => {
     if (over) return;
     over = true;
     end(reader.end());
-  });
+  };
 }
 
 /** Reads a request body whole: its messages, or the failure that ends the call. */
 function readBody(
-  stream: ServerHttp2Stream,
+  stream: ServerStream,
   reader: MessageReader,
   done: (messages: Buffer[] | CallFailure) => void,
 ): void {
@@ -247,8 +223,8 @@ function readBody(
 }
 
 function serveUnary(
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
+  stream: ServerStream,
+  socket: Socket,
   method: UnaryMethod,
   maxReceiveBytes: number,
 ): void {
@@ -257,40 +233,36 @@ function serveUnary(
     if (finished) return;
     finished = true;
     if (started.timer !== undefined) clearTimeout(started.timer);
-    if (stream.destroyed || stream.closed) return;
-    try {
-      if (!reply.ok) return sendStatus(stream, reply.status);
-      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-      stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
-      stream.end(frameMessage(reply.bytes));
-    } catch {
-      // The client went away between the check and the write.
-      stream.destroy();
-    }
+    if (stream.closed) return;
+    if (!reply.ok) return sendStatus(stream, reply.status);
+    stream.respond(RESPONSE_HEADERS);
+    stream.write(frameMessage(reply.bytes));
+    stream.end(OK_TRAILERS);
   };
-  const started = deadline(headers, () =>
+  const started = deadline(stream, () =>
     finish({ ok: false, status: statusObject(Status.DEADLINE_EXCEEDED, "Deadline exceeded") }),
   );
   if (started.invalid !== undefined) return finish({ ok: false, status: started.invalid });
   // A call the client cancels holds nothing until its deadline.
-  if (started.timer !== undefined) stream.once("close", () => clearTimeout(started.timer));
-  readBody(stream, new MessageReader(maxReceiveBytes, encodingOf(headers)), (messages) => {
+  if (started.timer !== undefined) stream.onClose = () => clearTimeout(started.timer);
+  const encoding = stream.header("grpc-encoding");
+  readBody(stream, new MessageReader(maxReceiveBytes, encoding), (messages) => {
     if (finished) return;
     const request = exactlyOne(messages);
     if (!Buffer.isBuffer(request)) return finish({ ok: false, status: request });
-    method.serve(request, () => credentialsOfStream(stream, headers), finish);
+    method.serve(request, () => credentialsOfStream(stream, socket), finish);
   });
 }
 
 function serveStream(
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
+  stream: ServerStream,
+  socket: Socket,
   method: Exclude<GrpcMethod, { kind: "unary" }>,
   maxReceiveBytes: number,
 ): void {
-  const call = new GrpcStream(stream, headers);
+  const call = new GrpcStream(stream, socket);
   if (!call.startDeadline()) return;
-  const reader = new MessageReader(maxReceiveBytes, encodingOf(headers));
+  const reader = new MessageReader(maxReceiveBytes, stream.header("grpc-encoding"));
   if (method.kind === "server-stream") {
     return readBody(stream, reader, (messages) => {
       if (call.closed) return;
@@ -315,57 +287,45 @@ function serveStream(
 }
 
 /** A gRPC request: a POST of some application/grpc content type. */
-function isGrpc(headers: IncomingHttpHeaders): boolean {
-  const type = headers["content-type"];
+function isGrpc(stream: ServerStream): boolean {
+  const type = stream.header("content-type");
   return (
-    headers[":method"] === "POST" && typeof type === "string" && type.startsWith("application/grpc")
+    stream.header(":method") === "POST" && type !== undefined && type.startsWith("application/grpc")
   );
 }
 
 /** Serves `methods` (by HTTP/2 path) on the connections handed to it. */
 export class GrpcHttp2Server {
-  private readonly http2: Http2Server;
-  private readonly sessions = new Set<ServerHttp2Session>();
+  private readonly connections = new Set<Http2ServerConnection>();
 
-  constructor(methods: ReadonlyMap<string, GrpcMethod>, maxReceiveBytes: number) {
-    this.http2 = createServer({
-      // As grpc-js: headers of any size, and no per-session memory cap (node's handling of
-      // reaching it degrades badly).
-      maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
-      maxSessionMemory: Number.MAX_SAFE_INTEGER,
-    });
-    this.http2.on("session", (session: ServerHttp2Session) => {
-      this.sessions.add(session);
-      session.once("close", () => this.sessions.delete(session));
-    });
-    this.http2.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
-      stream.on("error", () => {});
-      if (!isGrpc(headers)) {
-        stream.respond(
-          { ":status": constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE },
-          { endStream: true },
-        );
-        return;
-      }
-      const path = headers[":path"] ?? "";
-      const method = methods.get(path);
-      if (method === undefined) {
-        const details = `The server does not implement the method ${path}`;
-        return sendStatus(stream, statusObject(Status.UNIMPLEMENTED, details));
-      }
-      if (method.kind === "unary")
-        return serveUnary(stream, headers, method.unary, maxReceiveBytes);
-      serveStream(stream, headers, method, maxReceiveBytes);
-    });
-  }
+  constructor(
+    private readonly methods: ReadonlyMap<string, GrpcMethod>,
+    private readonly maxReceiveBytes: number,
+  ) {}
 
   /** Serves gRPC on a connection that starts with the HTTP/2 preface (or chose h2 by ALPN). */
   inject(socket: Socket): void {
-    this.http2.emit("connection", socket);
+    const connection = new Http2ServerConnection(socket, (stream) => this.route(stream, socket));
+    this.connections.add(connection);
+    socket.once("close", () => this.connections.delete(connection));
   }
 
   /** Ends every connection; calls in flight are cancelled. */
   destroy(): void {
-    for (const session of this.sessions) session.destroy();
+    for (const connection of this.connections) connection.destroy();
+    this.connections.clear();
+  }
+
+  private route(stream: ServerStream, socket: Socket): void {
+    if (!isGrpc(stream)) return stream.respond([":status", "415"], true);
+    const path = stream.header(":path") ?? "";
+    const method = this.methods.get(path);
+    if (method === undefined) {
+      const details = `The server does not implement the method ${path}`;
+      return sendStatus(stream, statusObject(Status.UNIMPLEMENTED, details));
+    }
+    if (method.kind === "unary")
+      return serveUnary(stream, socket, method.unary, this.maxReceiveBytes);
+    serveStream(stream, socket, method, this.maxReceiveBytes);
   }
 }
