@@ -46,8 +46,8 @@ export type GrpcMethod =
   | { readonly kind: "server-stream"; serve(call: GrpcStream, request: Buffer): void }
   | { readonly kind: "bidi"; serve(call: GrpcStream): void };
 
-// Header fields, flat: name, value, name, value...
-const RESPONSE_HEADERS = [
+// Header fields, flat: name, value, name, value... (frozen: their HPACK blocks are encoded once).
+const RESPONSE_HEADERS = Object.freeze([
   ":status",
   "200",
   "content-type",
@@ -56,9 +56,9 @@ const RESPONSE_HEADERS = [
   "identity,deflate,gzip",
   "grpc-encoding",
   "identity",
-];
+]);
 
-const OK_TRAILERS = ["grpc-status", String(Status.OK), "grpc-message", "OK"];
+const OK_TRAILERS = Object.freeze(["grpc-status", String(Status.OK), "grpc-message", "OK"]);
 
 function statusTrailers(status: StatusObject): string[] {
   return ["grpc-status", String(status.code), "grpc-message", encodeURI(status.details)];

@@ -38,6 +38,9 @@ const CONNECTION_WINDOW = 1 << 24;
 /** Largest header list a request may carry (as node:http2's default). */
 export const MAX_HEADER_LIST_BYTES = 65_536;
 
+/** Header blocks of frozen field lists, which never change. */
+const FROZEN_BLOCKS = new WeakMap<readonly string[], Uint8Array>();
+
 /** A connection error: GOAWAY with `code`, then the connection ends. */
 class ConnectionError extends Error {
   constructor(
@@ -117,7 +120,7 @@ export class Http2ServerConnection implements StreamOwner {
   // ---- StreamOwner ----
 
   sendHeaders(stream: ServerStream, fields: readonly string[], endStream: boolean): void {
-    const block = this.encoder.encode(fields);
+    const block = this.encode(fields);
     this.send(headerFrames(stream.id, block, endStream, this.peerMaxFrameSize));
     if (endStream) this.localEnd(stream);
   }
@@ -156,7 +159,7 @@ export class Http2ServerConnection implements StreamOwner {
     const trailers = stream.trailers;
     if (trailers !== undefined) {
       stream.trailers = undefined;
-      const block = this.encoder.encode(trailers);
+      const block = this.encode(trailers);
       this.send(headerFrames(stream.id, block, true, this.peerMaxFrameSize));
       this.localEnd(stream);
     }
@@ -166,6 +169,17 @@ export class Http2ServerConnection implements StreamOwner {
     if (stream.closed) return;
     this.send(rstStreamFrame(stream.id, code));
     this.close(stream);
+  }
+
+  /**
+   * The HPACK block of `fields`. The encoder keeps no state, so the block of a frozen list (the
+   * gRPC server's usual headers and OK trailers) is encoded once.
+   */
+  private encode(fields: readonly string[]): Uint8Array {
+    if (!Object.isFrozen(fields)) return this.encoder.encode(fields);
+    let block = FROZEN_BLOCKS.get(fields);
+    if (block === undefined) FROZEN_BLOCKS.set(fields, (block = this.encoder.encode(fields)));
+    return block;
   }
 
   // ---- receiving ----
@@ -466,6 +480,9 @@ export class Http2ServerConnection implements StreamOwner {
     // Stream data waits while the socket's buffer is full; control frames still go.
     if (!this.socket.write(bytes)) this.socketBacked = true;
   }
+
+  /** Header blocks of frozen field lists, which never change. */
+  FROZEN_BLOCKS = new WeakMap<readonly string[], Uint8Array>();
 
   /** A connection error: GOAWAY with `code`, then the end of the connection. */
   private fail(code: number, message: string): void {
