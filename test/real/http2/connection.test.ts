@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Http2ServerConnection } from "../../../src/real/http2/connection.js";
 import { CLIENT_PREFACE, ErrorCode, FrameType } from "../../../src/real/http2/frames.js";
 import type { ServerStream } from "../../../src/real/http2/stream.js";
+import { parseFrames } from "./raw-frames.js";
 
 interface Harness {
   readonly port: number;
@@ -230,7 +231,7 @@ describe("Http2ServerConnection", () => {
   it("answers a bad preface with GOAWAY PROTOCOL_ERROR and closes", async () => {
     const { port } = await serve(() => {});
     const got = await rawExchange(port, Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-    const goaway = frames(got).find((f) => f.type === FrameType.GOAWAY);
+    const goaway = parseFrames(got).frames.find((f) => f.type === FrameType.GOAWAY);
     expect(goaway?.payload.readUInt32BE(4)).toBe(ErrorCode.PROTOCOL_ERROR);
   });
 
@@ -238,7 +239,7 @@ describe("Http2ServerConnection", () => {
     const { port } = await serve(() => {});
     const header = Buffer.from([0x00, 0x80, 0x00, FrameType.DATA, 0, 0, 0, 0, 1]);
     const got = await rawExchange(port, Buffer.concat([CLIENT_PREFACE, emptySettings(), header]));
-    const goaway = frames(got).find((f) => f.type === FrameType.GOAWAY);
+    const goaway = parseFrames(got).frames.find((f) => f.type === FrameType.GOAWAY);
     expect(goaway?.payload.readUInt32BE(4)).toBe(ErrorCode.FRAME_SIZE_ERROR);
   });
 
@@ -247,16 +248,16 @@ describe("Http2ServerConnection", () => {
     // An indexed field with index 0 is never valid.
     const headers = Buffer.from([0, 0, 1, FrameType.HEADERS, 0x4, 0, 0, 0, 1, 0x80]);
     const got = await rawExchange(port, Buffer.concat([CLIENT_PREFACE, emptySettings(), headers]));
-    const goaway = frames(got).find((f) => f.type === FrameType.GOAWAY);
+    const goaway = parseFrames(got).frames.find((f) => f.type === FrameType.GOAWAY);
     expect(goaway?.payload.readUInt32BE(4)).toBe(ErrorCode.COMPRESSION_ERROR);
   });
 
   it("acknowledges the client's SETTINGS and opens a large connection window", async () => {
     const { port } = await serve(() => {});
     const got = await rawExchange(port, Buffer.concat([CLIENT_PREFACE, emptySettings()]), 150);
-    const fs = frames(got);
+    const fs = parseFrames(got).frames;
     expect(fs.filter((f) => f.type === FrameType.SETTINGS).map((f) => f.flags)).toEqual([0, 1]);
-    const update = fs.find((f) => f.type === FrameType.WINDOW_UPDATE && f.stream === 0);
+    const update = fs.find((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 0);
     expect(update?.payload.readUInt32BE(0)).toBe((1 << 24) - 65_535);
   });
 });
@@ -279,27 +280,4 @@ function rawExchange(port: number, bytes: Buffer, waitMs = 2000): Promise<Buffer
     socket.on("error", done);
     setTimeout(done, waitMs);
   });
-}
-
-interface RawFrame {
-  type: number;
-  flags: number;
-  stream: number;
-  payload: Buffer;
-}
-
-function frames(bytes: Buffer): RawFrame[] {
-  const out: RawFrame[] = [];
-  let at = 0;
-  while (at + 9 <= bytes.length) {
-    const length = bytes.readUIntBE(at, 3);
-    out.push({
-      type: bytes[at + 3] as number,
-      flags: bytes[at + 4] as number,
-      stream: bytes.readUInt32BE(at + 5) & 0x7fffffff,
-      payload: bytes.subarray(at + 9, at + 9 + length),
-    });
-    at += 9 + length;
-  }
-  return out;
 }

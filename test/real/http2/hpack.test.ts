@@ -20,6 +20,7 @@ import {
   huffmanEncode,
   huffmanLength,
 } from "../../../src/real/http2/huffman.js";
+import { parseFrames, type Frame } from "./raw-frames.js";
 
 function hex(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text.replace(/\s+/g, ""), "hex"));
@@ -558,31 +559,6 @@ const FLAG_ACK = 0x1;
 const FLAG_END_HEADERS = 0x4;
 const FLAG_PADDED = 0x8;
 const FLAG_PRIORITY = 0x20;
-
-interface Frame {
-  readonly type: number;
-  readonly flags: number;
-  readonly streamId: number;
-  readonly payload: Buffer;
-}
-
-/** Splits whole frames off `bytes` (past the preface); returns them and the octets consumed. */
-function parseFrames(bytes: Buffer): { frames: Frame[]; used: number } {
-  const frames: Frame[] = [];
-  let at = 0;
-  while (at + 9 <= bytes.length) {
-    const length = bytes.readUIntBE(at, 3);
-    if (at + 9 + length > bytes.length) break;
-    frames.push({
-      type: bytes[at + 3] as number,
-      flags: bytes[at + 4] as number,
-      streamId: bytes.readUInt32BE(at + 5) & 0x7fffffff,
-      payload: bytes.subarray(at + 9, at + 9 + length),
-    });
-    at += 9 + length;
-  }
-  return { frames, used: at };
-}
 
 /** The header block fragment of a HEADERS frame: padding and priority fields removed. */
 function headersFragment(frame: Frame): Buffer {
