@@ -28,7 +28,7 @@ import {
   windowUpdateFrame,
   writeFrameHeader,
 } from "./frames.js";
-import { HpackDecoder, HpackEncoder, HpackError } from "./hpack.js";
+import { encodeHeaderBlock, HpackDecoder, HpackError } from "./hpack.js";
 import { ServerStream, type StreamOwner } from "./stream.js";
 
 /** The window each request stream starts with (our INITIAL_WINDOW_SIZE). */
@@ -62,7 +62,6 @@ interface PendingBlock {
 export class Http2ServerConnection implements StreamOwner {
   private readonly streams = new Map<number, ServerStream>();
   private readonly decoder = new HpackDecoder(4096, MAX_HEADER_LIST_BYTES);
-  private readonly encoder = new HpackEncoder();
   /** Received bytes that do not yet make a whole frame (or the whole preface). */
   private partial: Buffer | undefined;
   private prefaceSeen = false;
@@ -165,20 +164,21 @@ export class Http2ServerConnection implements StreamOwner {
     }
   }
 
-  reset(stream: ServerStream, code: number): void {
+  /** Sends RST_STREAM and forgets the stream. */
+  private reset(stream: ServerStream, code: number): void {
     if (stream.closed) return;
     this.send(rstStreamFrame(stream.id, code));
     this.close(stream);
   }
 
   /**
-   * The HPACK block of `fields`. The encoder keeps no state, so the block of a frozen list (the
-   * gRPC server's usual headers and OK trailers) is encoded once.
+   * The HPACK block of `fields`. Encoding keeps no state, so the block of a frozen list (the gRPC
+   * server's usual headers and OK trailers) is encoded once.
    */
   private encode(fields: readonly string[]): Uint8Array {
-    if (!Object.isFrozen(fields)) return this.encoder.encode(fields);
+    if (!Object.isFrozen(fields)) return encodeHeaderBlock(fields);
     let block = FROZEN_BLOCKS.get(fields);
-    if (block === undefined) FROZEN_BLOCKS.set(fields, (block = this.encoder.encode(fields)));
+    if (block === undefined) FROZEN_BLOCKS.set(fields, (block = encodeHeaderBlock(fields)));
     return block;
   }
 
@@ -224,7 +224,6 @@ export class Http2ServerConnection implements StreamOwner {
       throw e;
     }
     if (at < data.length) this.partial = data.subarray(at);
-    this.scheduleFlush();
   }
 
   private onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
@@ -427,8 +426,6 @@ export class Http2ServerConnection implements StreamOwner {
   private remoteEnd(stream: ServerStream): void {
     stream.remoteEnded = true;
     stream.onEnd?.();
-    if (stream.localEnded && stream.trailers === undefined && stream.queuedBytes === 0)
-      this.close(stream);
   }
 
   /** The response has ended; a client still sending is told to stop (RST_STREAM NO_ERROR). */
@@ -480,9 +477,6 @@ export class Http2ServerConnection implements StreamOwner {
     // Stream data waits while the socket's buffer is full; control frames still go.
     if (!this.socket.write(bytes)) this.socketBacked = true;
   }
-
-  /** Header blocks of frozen field lists, which never change. */
-  FROZEN_BLOCKS = new WeakMap<readonly string[], Uint8Array>();
 
   /** A connection error: GOAWAY with `code`, then the end of the connection. */
   private fail(code: number, message: string): void {

@@ -330,35 +330,23 @@ export class HpackDecoder {
 // ---- Encoder ------------------------------------------------------------------------------------
 
 /**
- * Encodes header lists without a dynamic table, so it never needs the peer's table size and never
- * emits a size update: a field equal to a static entry is sent as that index (§6.1); any other is
- * a literal without indexing (§6.2.2), naming a static entry where one has the name, with raw
- * (not Huffman) strings. Stateless; one encoder may serve every connection.
+ * The header block of a flat [name, value, ...] list, in order, encoded without a dynamic table, so
+ * it never needs the peer's table size and never emits a size update: a field equal to a static
+ * entry is sent as that index (§6.1); any other is a literal without indexing (§6.2.2), naming a
+ * static entry where one has the name, with raw (not Huffman) strings. Names should be lowercase
+ * (HTTP/2 requires it; not checked here); every char must be latin1. Returns a fresh buffer.
  */
-export class HpackEncoder {
-  /**
-   * The header block of a flat [name, value, ...] list, in order. Names should be lowercase (HTTP/2
-   * requires it; not checked here); every char must be latin1. Returns a fresh buffer.
-   */
-  encode(fields: readonly string[]): Uint8Array {
-    assert(fields.length % 2 === 0, "hpack: fields must be [name, value] pairs");
-    // Upper bound per field: prefix octet, two 6-octet lengths, the strings.
-    let bound = 0;
-    for (let i = 0; i < fields.length; i++) bound += (fields[i] as string).length + 7;
-    const out = Buffer.allocUnsafe(bound);
-    let pos = 0;
-    for (let i = 0; i < fields.length; i += 2) {
-      pos = encodeField(out, pos, fields[i] as string, fields[i + 1] as string);
-    }
-    return out.subarray(0, pos);
-  }
-}
-
-const sharedEncoder = new HpackEncoder();
-
-/** HpackEncoder.encode with a shared encoder. */
 export function encodeHeaderBlock(fields: readonly string[]): Uint8Array {
-  return sharedEncoder.encode(fields);
+  assert(fields.length % 2 === 0, "hpack: fields must be [name, value] pairs");
+  // Upper bound per field: prefix octet, two 6-octet lengths, the strings.
+  let bound = 0;
+  for (let i = 0; i < fields.length; i++) bound += (fields[i] as string).length + 7;
+  const out = Buffer.allocUnsafe(bound);
+  let pos = 0;
+  for (let i = 0; i < fields.length; i += 2) {
+    pos = encodeField(out, pos, fields[i] as string, fields[i + 1] as string);
+  }
+  return out.subarray(0, pos);
 }
 
 function encodeField(out: Buffer, pos: number, name: string, value: string): number {

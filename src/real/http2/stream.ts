@@ -11,8 +11,6 @@ export interface StreamOwner {
   sendHeaders(stream: ServerStream, fields: readonly string[], endStream: boolean): void;
   /** Moves the stream's queued data (and then its trailers) out as far as the windows allow. */
   pump(stream: ServerStream): void;
-  /** Sends RST_STREAM and forgets the stream. */
-  reset(stream: ServerStream, code: number): void;
 }
 
 /** Bytes a stream may queue before `write` asks the writer to wait for `onDrain`. */
@@ -100,11 +98,5 @@ export class ServerStream {
     this.localEnded = true;
     this.trailers = trailers;
     this.owner.pump(this);
-  }
-
-  /** Abandons the stream (RST_STREAM with `code`, CANCEL by default). */
-  reset(code = 0x8): void {
-    if (this.closed) return;
-    this.owner.reset(this, code);
   }
 }
