@@ -71,10 +71,15 @@ export class BigEndianReader {
   private at = 0;
   private readonly view: DataView;
 
-  /** `what` names the input in errors ("truncated entry"). */
+  /**
+   * `what` names the input in errors ("truncated entry"). With `share`, byte strings are views of
+   * `buf` instead of copies: for an input that owns its whole buffer and is never written again,
+   * so a decoded value keeps alive only the bytes it came from.
+   */
   constructor(
     private readonly buf: Uint8Array,
     private readonly what = "input",
+    private readonly share = false,
   ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
@@ -109,11 +114,13 @@ export class BigEndianReader {
     return v;
   }
 
-  /** A byte string, copied out of the input. */
+  /** A byte string, copied out of the input (a view of it when sharing). */
   bytes(): Uint8Array {
     const n = this.u32();
     this.need(n);
-    const v = this.buf.slice(this.at, this.at + n);
+    const v = this.share
+      ? this.buf.subarray(this.at, this.at + n)
+      : this.buf.slice(this.at, this.at + n);
     this.at += n;
     return v;
   }

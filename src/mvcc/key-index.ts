@@ -68,6 +68,9 @@ export class KeyIndex {
     if (lastGen === undefined) return undefined;
     const last = lastGen.records[lastGen.records.length - 1] as ChangeRecord;
     if (last.main <= atMain) return last; // fast path: reads at the current revision
+    // Second fast path: the value a put just replaced (a watch event's prev_kv).
+    const before = lastGen.records[lastGen.records.length - 2];
+    if (before !== undefined && before.main <= atMain) return before;
     for (let g = gens.length - 1; g >= 0; g--) {
       const records = (gens[g] as Generation).records;
       const i = lastAtOrBefore(records, atMain);

@@ -186,6 +186,11 @@ export class RawNode {
     }
   }
 
+  /** The current term (status().hardState.term without building the whole status). */
+  term(): number {
+    return this.raft.term;
+  }
+
   status(): Status {
     const r = this.raft;
     const progress = new Map<NodeId, ProgressStatus>();

@@ -126,7 +126,11 @@ const Malformed = MalformedBytes;
 
 class Reader extends BigEndianReader {
   constructor(buf: Uint8Array) {
-    super(buf, "entry");
+    // An entry that owns its whole buffer (as encoded, or as the peer codec and the WAL copy it
+    // out) lends its bytes to the decoded request: the store keeps a value as a view of the entry
+    // instead of a copy. An entry that is a view into something larger is copied from, so a kept
+    // value never pins a network frame or a WAL segment.
+    super(buf, "entry", buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength);
   }
 
   num(): number {

@@ -402,6 +402,8 @@ function clusterIdOf(peers: readonly NodeId[]): bigint {
  */
 export class Member {
   readonly id: NodeId;
+  /** `id` as response headers carry it. */
+  private readonly memberIdBig: bigint;
   readonly config: MemberConfig;
   readonly lessor: Lessor;
   readonly storage: Storage;
@@ -464,6 +466,7 @@ export class Member {
 
   constructor(private readonly o: MemberOptions) {
     this.id = o.id;
+    this.memberIdBig = BigInt(o.id);
     const config = memberConfig(o.config);
     this.config = config;
     assert(config.electionMs % config.heartbeatMs === 0, "electionMs must be whole heartbeats");
@@ -1927,9 +1930,9 @@ export class Member {
   private header(revision: number): ResponseHeader {
     return {
       cluster_id: this.clusterId,
-      member_id: BigInt(this.id),
+      member_id: this.memberIdBig,
       revision,
-      raft_term: this.node.status().hardState.term,
+      raft_term: this.node.term(),
     };
   }
 

@@ -57,6 +57,28 @@ export function diskContract(name: string, make: () => DiskWorld): void {
       ]);
     });
 
+    it("keeps issue order across small and large writes issued together", async () => {
+      // The real disk writes small buffers inline and large ones (over 256 KiB) on its thread pool.
+      const w = make();
+      const d = w.disk;
+      const f = await must<number>(w, (cb) => d.open("mixed", "create", cb));
+      const large = new Uint8Array(300 * 1024).fill(7);
+      const done: string[] = [];
+      d.append(f, bytes(1, 2), () => done.push("small1"));
+      d.append(f, large, () => done.push("large"));
+      large.fill(0); // copied at the call
+      d.append(f, bytes(3), () => done.push("small2"));
+      d.writeAt(f, 5, bytes(4, 4), () => done.push("overwrite"));
+      while (done.length < 4) await w.settle();
+      expect(done).toEqual(["small1", "large", "small2", "overwrite"]);
+      const all = await must<Uint8Array>(w, (cb) => d.read(f, 0, 400 * 1024, cb));
+      expect(all.length).toBe(2 + 300 * 1024 + 1);
+      expect(Array.from(all.subarray(0, 8))).toEqual([1, 2, 7, 7, 7, 4, 4, 7]);
+      expect(all[all.length - 2]).toBe(7);
+      expect(all[all.length - 1]).toBe(3);
+      await must(w, (cb) => d.close(f, cb));
+    });
+
     it("reads what was written, short at the end, and truncates", async () => {
       const w = make();
       const d = w.disk;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { assert, describe, expect, it } from "vitest";
 import { utf8 } from "../../src/lib/bytes.js";
 import type { AuthChange } from "../../src/api/auth.js";
 import {
@@ -113,5 +113,27 @@ describe("internal request codec", () => {
     expect(encodeInternalRequest(samples[0]!)[0]).toBe(1);
     const withHeader = samples.find((r) => r.authHeader !== undefined)!;
     expect(encodeInternalRequest(withHeader)[0]).toBe(2);
+  });
+
+  it("lends an entry's own bytes to the decoded put, but copies out of a view of a larger buffer", () => {
+    const put: InternalRequest = {
+      kind: "put",
+      id: 7,
+      put: { key: utf8("/k"), value: utf8("a value of some length") },
+    };
+    const entry = encodeInternalRequest(put);
+    const shared = decodeInternalRequest(entry);
+    assert(shared.ok && shared.value.kind === "put");
+    expect(shared.value.put.value?.buffer).toBe(entry.buffer);
+    expect(shared.value.put.value).toEqual(put.put.value);
+
+    // The same entry inside a larger buffer (a frame or a segment): the value must not pin it.
+    const frame = new Uint8Array(entry.length + 100);
+    frame.set(entry, 40);
+    const copied = decodeInternalRequest(frame.subarray(40, 40 + entry.length));
+    assert(copied.ok && copied.value.kind === "put");
+    expect(copied.value.put.value?.buffer).not.toBe(frame.buffer);
+    expect(copied.value.put.value?.byteLength).toBe(copied.value.put.value?.buffer.byteLength);
+    expect(copied.value.put.value).toEqual(put.put.value);
   });
 });
