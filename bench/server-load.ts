@@ -5,8 +5,10 @@
 // (Debian's etcd-server installs /usr/bin/etcd), so both figures come from one machine and moment.
 // --rounds N repeats the pair N times, detcd and etcd alternating so a slow spell of the machine
 // hits both, and ends with the ratio detcd/etcd of each round and their median.
-//   npm run bench:server -- [--seconds N] [--workers N] [--value-bytes N] [--keys N] [--members N]
-//                            [--etcd PATH] [--rounds N]
+// Each load is preceded by --warmup-seconds (default 2) of the same load, not measured, so both
+// servers are measured in their steady state (detcd's JIT has compiled its hot paths by then).
+//   npm run bench:server -- [--seconds N] [--warmup-seconds N] [--workers N] [--value-bytes N]
+//                            [--keys N] [--members N] [--etcd PATH] [--rounds N]
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
@@ -22,6 +24,8 @@ import { startDetcd, stopDetcd } from "../test/real/server/processes.js";
 
 interface Options {
   seconds: number;
+  /** Unmeasured load before each measured one. */
+  warmupSeconds: number;
   workers: number;
   valueBytes: number;
   keys: number;
@@ -36,6 +40,7 @@ interface Options {
 function options(argv: readonly string[]): Options {
   const o: Options = {
     seconds: 10,
+    warmupSeconds: 2,
     workers: 64,
     valueBytes: 256,
     keys: 1000,
@@ -52,8 +57,10 @@ function options(argv: readonly string[]): Options {
       continue;
     }
     const value = Number(argv[i + 1]);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`bad value for ${argv[i]}`);
+    const least = name === "warmup-seconds" ? 0 : 1;
+    if (!Number.isInteger(value) || value < least) throw new Error(`bad value for ${argv[i]}`);
     if (name === "seconds") o.seconds = value;
+    else if (name === "warmup-seconds") o.warmupSeconds = value;
     else if (name === "workers") o.workers = value;
     else if (name === "value-bytes") o.valueBytes = value;
     else if (name === "keys") o.keys = value;
@@ -87,11 +94,12 @@ function cpuMs(pid: number | "self"): number {
 /** Runs `op` from `workers` loops for `seconds`; returns ops/s and latency percentiles (ms). */
 async function load(
   o: Options,
+  seconds: number,
   op: (worker: number, i: number) => Promise<unknown>,
 ): Promise<{ opsPerSec: number; p50Ms: number; p99Ms: number; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
-  const end = performance.now() + o.seconds * 1000;
+  const end = performance.now() + seconds * 1000;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: o.workers }, async (_, w) => {
@@ -164,8 +172,9 @@ async function measureCluster(o: Options, etcdBinary?: string): Promise<Throughp
     const cpu = () =>
       procs.map((p) => (p.child.pid === undefined ? 0 : cpuMs(p.child.pid))).concat(cpuMs("self"));
     const measured = async (op: (w: number, i: number) => Promise<unknown>) => {
+      await load(o, o.warmupSeconds, op);
       const before = cpu();
-      const r = await load(o, op);
+      const r = await load(o, o.seconds, op);
       const used = cpu().map((c, i) => c - (before[i] ?? 0));
       const per = (ms: number) => Number((ms / (r.opsPerSec * o.seconds)).toFixed(3));
       // CPU per operation (ms): the three members together, and the load generator itself.
